@@ -1,0 +1,127 @@
+/**
+ * Local training and evaluation on one peer's data. Shuffling uses our seeded Rng (not
+ * TF.js's Math.random), so a run is reproducible from its seed on a given backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Dataset } from './data/dataset.ts';
+import { inputTensor } from './model.ts';
+import type { Rng } from './rng.ts';
+
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface TrainingPlan {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly optimizer: OptimizerName;
+}
+
+export interface TrainMetrics {
+  /** Mean training loss and accuracy over the last epoch. */
+  readonly loss: number;
+  readonly accuracy: number;
+  /** Samples held locally (the FedAvg weight), not samples × epochs. */
+  readonly samples: number;
+  readonly seconds: number;
+  /** Samples processed per second, counting every epoch. */
+  readonly samplesPerSecond: number;
+}
+
+export interface EvalMetrics {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly samples: number;
+}
+
+export class TrainingError extends Error {
+  override name = 'TrainingError';
+}
+
+/** Every problem with a plan, as readable sentences; empty when the plan is valid. */
+export function planProblems(plan: TrainingPlan): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(plan.epochs) || plan.epochs < 1) problems.push(`epochs must be a whole number ≥ 1, got ${plan.epochs}`);
+  if (!Number.isInteger(plan.batchSize) || plan.batchSize < 1) problems.push(`batchSize must be a whole number ≥ 1, got ${plan.batchSize}`);
+  if (!(plan.learningRate > 0) || !Number.isFinite(plan.learningRate)) problems.push(`learningRate must be a positive number, got ${plan.learningRate}`);
+  if (!OPTIMIZERS.includes(plan.optimizer)) problems.push(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${String(plan.optimizer)}`);
+  return problems;
+}
+
+function makeOptimizer(plan: TrainingPlan): tf.Optimizer {
+  switch (plan.optimizer) {
+    case 'sgd':
+      return tf.train.sgd(plan.learningRate);
+    case 'adam':
+      return tf.train.adam(plan.learningRate);
+    default: {
+      const unknown: never = plan.optimizer;
+      throw new TrainingError(`unknown optimizer ${String(unknown)}`);
+    }
+  }
+}
+
+function labelTensor(dataset: Dataset): tf.Tensor {
+  return tf.tidy(() => tf.oneHot(tf.tensor1d(dataset.labels, 'int32'), dataset.classCount));
+}
+
+/**
+ * Trains the model in place on the dataset, starting from whatever weights it holds, with a
+ * fresh optimizer (optimizer state does not carry across rounds). Returns last-epoch metrics.
+ */
+export async function trainLocal(model: LayersModel, dataset: Dataset, plan: TrainingPlan, rng: Rng): Promise<TrainMetrics> {
+  const problems = planProblems(plan);
+  if (problems.length > 0) throw new TrainingError(`invalid training plan: ${problems.join('; ')}`);
+  if (dataset.size === 0) throw new TrainingError(`${dataset.name}: no samples to train on`);
+  const optimizer = makeOptimizer(plan);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const xs = inputTensor(model, dataset.features, dataset.size);
+  const ys = labelTensor(dataset);
+  const started = performance.now();
+  let loss = Number.NaN;
+  let accuracy = Number.NaN;
+  try {
+    for (let epoch = 0; epoch < plan.epochs; epoch++) {
+      const order = tf.tensor1d(rng.permutation(dataset.size), 'int32');
+      const shuffledX = tf.gather(xs, order);
+      const shuffledY = tf.gather(ys, order);
+      try {
+        const history = await model.fit(shuffledX, shuffledY, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0 });
+        loss = Number(history.history['loss']?.[0]);
+        accuracy = Number(history.history['acc']?.[0] ?? history.history['accuracy']?.[0]);
+      } finally {
+        tf.dispose([order, shuffledX, shuffledY]);
+      }
+    }
+  } finally {
+    tf.dispose([xs, ys]);
+    optimizer.dispose();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { loss, accuracy, samples: dataset.size, seconds, samplesPerSecond: (dataset.size * plan.epochs) / seconds };
+}
+
+/** Mean categorical cross-entropy and accuracy of the model on the dataset, in batches. */
+export function evaluate(model: LayersModel, dataset: Dataset, batchSize = 1000): EvalMetrics {
+  if (dataset.size === 0) throw new TrainingError(`${dataset.name}: no samples to evaluate on`);
+  let lossSum = 0;
+  let correct = 0;
+  const width = dataset.featureCount;
+  for (let start = 0; start < dataset.size; start += batchSize) {
+    const rows = Math.min(batchSize, dataset.size - start);
+    const labels = dataset.labels.subarray(start, start + rows);
+    const [batchLoss, batchCorrect] = tf.tidy(() => {
+      const x = inputTensor(model, dataset.features.subarray(start * width, (start + rows) * width), rows);
+      const probabilities = model.predict(x) as tf.Tensor;
+      const truth = tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classCount);
+      const clipped = tf.clipByValue(probabilities, 1e-7, 1 - 1e-7);
+      const loss = tf.neg(tf.sum(tf.mul(truth, tf.log(clipped))));
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(probabilities, 1), tf.tensor1d(labels, 'int32')), 'int32'));
+      return [loss.dataSync()[0] as number, hits.dataSync()[0] as number];
+    });
+    lossSum += batchLoss;
+    correct += batchCorrect;
+  }
+  return { loss: lossSum / dataset.size, accuracy: correct / dataset.size, samples: dataset.size };
+}
