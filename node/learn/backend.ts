@@ -4,6 +4,7 @@
  * GOSSIPFL_BACKEND (or the `force` option) picks one explicitly; a forced backend that
  * cannot start is an error, never a silent fallback.
  */
+import { GossipflError } from '../errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -19,7 +20,7 @@ export interface BackendInfo {
   readonly skipped: readonly string[];
 }
 
-export class BackendError extends Error {
+export class BackendError extends GossipflError {
   override name = 'BackendError';
 }
 

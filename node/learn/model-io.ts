@@ -3,12 +3,13 @@
  * disk, the format of `tf.LayersModel.save` and of the TF.js converter for Keras models.
  * TF.js core only ships browser handlers, so these are ours.
  */
+import { GossipflError } from '../errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
-export class ModelError extends Error {
+export class ModelError extends GossipflError {
   override name = 'ModelError';
 }
 

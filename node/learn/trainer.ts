@@ -2,6 +2,7 @@
  * Local training and evaluation on one peer's data. Shuffling uses our seeded Rng (not
  * TF.js's Math.random), so a run is reproducible from its seed on a given backend.
  */
+import { GossipflError } from '../errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Dataset } from './data/dataset.ts';
@@ -35,7 +36,7 @@ export interface EvalMetrics {
   readonly samples: number;
 }
 
-export class TrainingError extends Error {
+export class TrainingError extends GossipflError {
   override name = 'TrainingError';
 }
 

@@ -3,6 +3,8 @@
  * turned into tensors without copying row by row and split without copying features
  * until a subset is materialised.
  */
+import { GossipflError } from '../../errors.ts';
+
 export interface Dataset {
   /** Where the data came from, for messages ("mnist", a file path…). */
   readonly name: string;
@@ -15,7 +17,7 @@ export interface Dataset {
   readonly labels: Int32Array;
 }
 
-export class DatasetError extends Error {
+export class DatasetError extends GossipflError {
   override name = 'DatasetError';
 }
 

@@ -1,3 +1,5 @@
+import { GossipflError } from '../../errors.ts';
+
 /** What went wrong, machine-readable; the message says it for humans. */
 export type WeightsErrorCode =
   | 'invalid-weights' // a tensor list, manifest or flat array is not well-formed
@@ -12,8 +14,8 @@ export type WeightsErrorCode =
   | 'too-large';
 
 /** The one error class thrown by `node/learn/weights`. */
-export class WeightsCodecError extends Error {
-  override readonly name = 'WeightsCodecError';
+export class WeightsCodecError extends GossipflError {
+  override name = 'WeightsCodecError';
   readonly code: WeightsErrorCode;
 
   constructor(code: WeightsErrorCode, message: string) {

@@ -1,0 +1,91 @@
+/**
+ * Federated averaging with a fixed server, all in one process (McMahan et al. 2017):
+ * each round a fraction C of clients trains from the global weights, their deltas travel
+ * encoded as they would on the wire, and the server averages them weighted by samples.
+ * One shared TF.js model is used for every client: weights are swapped in, not copied
+ * into a model per client.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { fedAvg } from '../../node/aggregate/fedavg.ts';
+import type { Contribution } from '../../node/aggregate/strategy.ts';
+import type { Dataset } from '../../node/learn/data/dataset.ts';
+import { readWeights, writeWeights } from '../../node/learn/model-weights.ts';
+import { Rng, type Seed } from '../../node/learn/rng.ts';
+import { evaluate, trainLocal, type TrainingPlan } from '../../node/learn/trainer.ts';
+import { decodeWeights, encodeWeights, subtractInto, type WeightsEncoding } from '../../node/learn/weights/index.ts';
+import type { FlatWeights } from '../../node/learn/weights/flat.ts';
+
+export interface FedAvgRun {
+  /** The shared model; its weights at the start are the initial global weights. */
+  readonly model: LayersModel;
+  readonly clients: readonly Dataset[];
+  readonly test: Dataset;
+  readonly plan: TrainingPlan;
+  /** Share of clients training each round (C); at least one client always trains. */
+  readonly fraction: number;
+  readonly maxRounds: number;
+  /** Stop as soon as the global test accuracy reaches this. */
+  readonly targetAccuracy?: number;
+  /** How deltas are encoded in transit. */
+  readonly encoding: WeightsEncoding;
+  readonly seed: Seed;
+  readonly signal?: AbortSignal;
+}
+
+export interface FedAvgRound {
+  readonly round: number;
+  readonly cohort: readonly number[];
+  readonly samples: number;
+  readonly accuracy: number;
+  readonly loss: number;
+  /** Encoded delta bytes sent by the cohort to the server this round. */
+  readonly uploadBytes: number;
+  readonly seconds: number;
+}
+
+export function cohortSize(clients: number, fraction: number): number {
+  return Math.max(1, Math.min(clients, Math.round(fraction * clients)));
+}
+
+/** Runs rounds until maxRounds, the target accuracy, or the signal; returns every round's report. */
+export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) => void = () => {}): Promise<FedAvgRound[]> {
+  const rng = new Rng(run.seed);
+  const strategy = fedAvg();
+  let global: FlatWeights = readWeights(run.model);
+  const reports: FedAvgRound[] = [];
+  for (let round = 1; round <= run.maxRounds && !run.signal?.aborted; round++) {
+    const started = performance.now();
+    const cohort = rng.permutation(run.clients.length).slice(0, cohortSize(run.clients.length, run.fraction)).sort((a, b) => a - b);
+    const contributions: Contribution[] = [];
+    let uploadBytes = 0;
+    for (const index of cohort) {
+      const data = run.clients[index]!;
+      writeWeights(run.model, global);
+      await trainLocal(run.model, data, run.plan, rng.fork(`round ${round} client ${index}`));
+      const trained = readWeights(run.model).values;
+      const delta = new Float32Array(trained.length);
+      subtractInto(delta, trained, global.values);
+      const wire = encodeWeights({ manifest: global.manifest, values: delta }, run.encoding);
+      uploadBytes += wire.byteLength;
+      contributions.push({ from: `client ${index}`, delta: decodeWeights(wire, global.manifest).values, samples: data.size });
+      if (run.signal?.aborted) break;
+    }
+    if (run.signal?.aborted) break;
+    global = { manifest: global.manifest, values: strategy.aggregate(global.values, contributions) };
+    writeWeights(run.model, global);
+    const { accuracy, loss } = evaluate(run.model, run.test);
+    const report: FedAvgRound = {
+      round,
+      cohort,
+      samples: contributions.reduce((sum, c) => sum + c.samples, 0),
+      accuracy,
+      loss,
+      uploadBytes,
+      seconds: (performance.now() - started) / 1000,
+    };
+    reports.push(report);
+    onRound(report);
+    if (run.targetAccuracy !== undefined && accuracy >= run.targetAccuracy) break;
+  }
+  return reports;
+}
