@@ -10,12 +10,13 @@ import { subset } from '../learn/data/dataset.ts';
 import { MNIST_CLASSES, MNIST_FEATURES, mnistSplit } from '../learn/data/mnist.ts';
 import { partition } from '../learn/data/partition.ts';
 import { createModel } from '../learn/model.ts';
+import { OPTIMIZERS } from '../learn/trainer.ts';
 import { ENCODINGS, isWeightsEncoding } from '../learn/weights/index.ts';
 
 import { runFedAvg, type FedAvgRound } from '../../sim/baselines/fedavg.ts';
 import { CliError, USAGE_EXIT_CODE, parseNumberOption, parseOptions, type Command } from './command.ts';
 
-const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.001, seed: 1, encoding: 'int8' } as const;
+const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.001, seed: 1, encoding: 'int8', optimizer: 'adam' } as const;
 
 const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
 
@@ -50,7 +51,8 @@ export const demoCommand: Command = {
     `  --fraction C    share of clients training per round (default ${DEFAULTS.fraction})`,
     `  --epochs E      local epochs per round (default ${DEFAULTS.epochs})`,
     `  --batch B       local batch size (default ${DEFAULTS.batch})`,
-    `  --lr RATE       Adam learning rate (default ${DEFAULTS.lr})`,
+    `  --optimizer O   local optimizer: ${OPTIMIZERS.join(', ')} (default ${DEFAULTS.optimizer})`,
+    `  --lr RATE       local learning rate (default ${DEFAULTS.lr})`,
     `  --encoding ENC  delta encoding: ${ENCODINGS.join(', ')} (default ${DEFAULTS.encoding})`,
     `  --seed N        seed for the split, the model and training (default ${DEFAULTS.seed})`,
   ].join('\n'),
@@ -58,7 +60,7 @@ export const demoCommand: Command = {
     const { values } = parseOptions('demo', args, {
       clients: { type: 'string' }, alpha: { type: 'string' }, rounds: { type: 'string' }, target: { type: 'string' },
       fraction: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-      encoding: { type: 'string' }, seed: { type: 'string' },
+      encoding: { type: 'string' }, seed: { type: 'string' }, optimizer: { type: 'string' },
     });
     const number = (flag: keyof typeof DEFAULTS & keyof typeof values, check: (n: number) => boolean, expected: string) =>
       parseNumberOption('demo', flag, values[flag], check, expected) ?? (DEFAULTS[flag] as number);
@@ -74,6 +76,11 @@ export const demoCommand: Command = {
     const encoding = values.encoding ?? DEFAULTS.encoding;
     if (!isWeightsEncoding(encoding)) {
       throw new CliError(`demo: --encoding must be one of ${ENCODINGS.join(', ')}, got "${values.encoding}"`, USAGE_EXIT_CODE);
+    }
+
+    const optimizer = OPTIMIZERS.find((name) => name === (values.optimizer ?? DEFAULTS.optimizer));
+    if (optimizer === undefined) {
+      throw new CliError(`demo: --optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${values.optimizer}"`, USAGE_EXIT_CODE);
     }
 
     process.stdout.write(`${describeBackend(await selectBackend())}\n`);
@@ -93,7 +100,7 @@ export const demoCommand: Command = {
     process.on('SIGINT', onInterrupt);
     try {
       const rounds = await runFedAvg(
-        { model, clients: clientData, test, plan: { epochs, batchSize, learningRate, optimizer: 'adam' }, fraction, maxRounds, targetAccuracy: target, encoding, seed, signal: stop.signal },
+        { model, clients: clientData, test, plan: { epochs, batchSize, learningRate, optimizer }, fraction, maxRounds, targetAccuracy: target, encoding, seed, signal: stop.signal },
         (round) => process.stdout.write(`${formatRound(round, maxRounds)}\n`),
       );
       const last = rounds.at(-1);
