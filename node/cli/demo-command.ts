@@ -5,6 +5,7 @@
  * For now the clients run in this one process around a fixed FedAvg server; the peer-to-peer
  * federation (elected curators over libp2p) replaces it as the network layer lands.
  */
+import { STRATEGY_NAMES, createStrategy, isStrategyName } from '../aggregate/index.ts';
 import { selectBackend, describeBackend } from '../learn/backend.ts';
 import { subset } from '../learn/data/dataset.ts';
 import { MNIST_CLASSES, MNIST_FEATURES, mnistSplit } from '../learn/data/mnist.ts';
@@ -16,7 +17,7 @@ import { ENCODINGS, isWeightsEncoding } from '../learn/weights/index.ts';
 import { runFedAvg, type FedAvgRound } from '../../sim/baselines/fedavg.ts';
 import { CliError, USAGE_EXIT_CODE, parseNumberOption, parseOptions, type Command } from './command.ts';
 
-const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.001, seed: 1, encoding: 'int8', optimizer: 'adam' } as const;
+const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.001, seed: 1, encoding: 'int8', optimizer: 'adam', strategy: 'fedavg' } as const;
 
 const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
 
@@ -53,6 +54,8 @@ export const demoCommand: Command = {
     `  --batch B       local batch size (default ${DEFAULTS.batch})`,
     `  --optimizer O   local optimizer: ${OPTIMIZERS.join(', ')} (default ${DEFAULTS.optimizer})`,
     `  --lr RATE       local learning rate (default ${DEFAULTS.lr})`,
+    `  --strategy S    server aggregation: ${STRATEGY_NAMES.join(', ')} (default ${DEFAULTS.strategy})`,
+    `  --server-lr R   server learning rate for fedavgm / fedadam`,
     `  --encoding ENC  delta encoding: ${ENCODINGS.join(', ')} (default ${DEFAULTS.encoding})`,
     `  --seed N        seed for the split, the model and training (default ${DEFAULTS.seed})`,
   ].join('\n'),
@@ -61,6 +64,7 @@ export const demoCommand: Command = {
       clients: { type: 'string' }, alpha: { type: 'string' }, rounds: { type: 'string' }, target: { type: 'string' },
       fraction: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
       encoding: { type: 'string' }, seed: { type: 'string' }, optimizer: { type: 'string' },
+      strategy: { type: 'string' }, 'server-lr': { type: 'string' },
     });
     const number = (flag: keyof typeof DEFAULTS & keyof typeof values, check: (n: number) => boolean, expected: string) =>
       parseNumberOption('demo', flag, values[flag], check, expected) ?? (DEFAULTS[flag] as number);
@@ -83,6 +87,13 @@ export const demoCommand: Command = {
       throw new CliError(`demo: --optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${values.optimizer}"`, USAGE_EXIT_CODE);
     }
 
+    const strategyName = values.strategy ?? DEFAULTS.strategy;
+    if (!isStrategyName(strategyName)) {
+      throw new CliError(`demo: --strategy must be one of ${STRATEGY_NAMES.join(', ')}, got "${strategyName}"`, USAGE_EXIT_CODE);
+    }
+    const serverLearningRate = parseNumberOption('demo', 'server-lr', values['server-lr'], (n) => n > 0, 'a positive number');
+    const strategy = createStrategy(strategyName, serverLearningRate === undefined ? {} : { serverLearningRate });
+
     process.stdout.write(`${describeBackend(await selectBackend())}\n`);
     const { train, test } = await mnistSplit();
     if (clients > train.size) throw new CliError(`demo: --clients ${clients} is more than the ${train.size} training digits`, USAGE_EXIT_CODE);
@@ -100,7 +111,7 @@ export const demoCommand: Command = {
     process.on('SIGINT', onInterrupt);
     try {
       const rounds = await runFedAvg(
-        { model, clients: clientData, test, plan: { epochs, batchSize, learningRate, optimizer }, fraction, maxRounds, targetAccuracy: target, encoding, seed, signal: stop.signal },
+        { model, clients: clientData, test, plan: { epochs, batchSize, learningRate, optimizer }, fraction, maxRounds, targetAccuracy: target, encoding, seed, strategy, signal: stop.signal },
         (round) => process.stdout.write(`${formatRound(round, maxRounds)}\n`),
       );
       const last = rounds.at(-1);

@@ -7,7 +7,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { fedAvg } from '../../node/aggregate/fedavg.ts';
-import type { Contribution } from '../../node/aggregate/strategy.ts';
+import type { AggregationStrategy, Contribution } from '../../node/aggregate/strategy.ts';
 import type { Dataset } from '../../node/learn/data/dataset.ts';
 import { readWeights, writeWeights } from '../../node/learn/model-weights.ts';
 import { Rng, type Seed } from '../../node/learn/rng.ts';
@@ -29,6 +29,8 @@ export interface FedAvgRun {
   /** How deltas are encoded in transit. */
   readonly encoding: WeightsEncoding;
   readonly seed: Seed;
+  /** The server's aggregation; FedAvg when not given. */
+  readonly strategy?: AggregationStrategy;
   readonly signal?: AbortSignal;
 }
 
@@ -50,7 +52,7 @@ export function cohortSize(clients: number, fraction: number): number {
 /** Runs rounds until maxRounds, the target accuracy, or the signal; returns every round's report. */
 export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) => void = () => {}): Promise<FedAvgRound[]> {
   const rng = new Rng(run.seed);
-  const strategy = fedAvg();
+  const strategy = run.strategy ?? fedAvg();
   let global: FlatWeights = readWeights(run.model);
   const reports: FedAvgRound[] = [];
   for (let round = 1; round <= run.maxRounds && !run.signal?.aborted; round++) {
