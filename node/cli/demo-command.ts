@@ -17,7 +17,7 @@ import { ENCODINGS, isWeightsEncoding } from '../learn/weights/index.ts';
 import { runFedAvg, type FedAvgRound } from '../../sim/baselines/fedavg.ts';
 import { CliError, USAGE_EXIT_CODE, parseNumberOption, parseOptions, type Command } from './command.ts';
 
-const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.001, seed: 1, encoding: 'int8', optimizer: 'adam', strategy: 'fedavg' } as const;
+const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.003, seed: 1, encoding: 'int8', optimizer: 'adam', strategy: 'fedavg' } as const;
 
 const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
 
