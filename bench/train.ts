@@ -39,6 +39,11 @@ async function measure(backend: BackendName): Promise<BackendResult> {
   const data = smoke ? subset(train, Array.from({ length: 256 }, (_, i) => i)) : train;
   const shape = { featureCount: 784, classCount: 10 };
 
+  // Warm up the backend (kernel compilation, wasm tiers) so neither side pays for it.
+  const warmup = await createModel({ kind: 'preset', preset: 'mlp' }, shape, 1);
+  await trainLocal(warmup, subset(data, Array.from({ length: Math.min(512, data.size) }, (_, i) => i)), { ...plan, epochs: 1 }, new Rng(0));
+  warmup.dispose();
+
   const bareModel = await createModel({ kind: 'preset', preset: 'mlp' }, shape, 1);
   bareModel.compile({ optimizer: tf.train.adam(plan.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const xs = tf.tensor2d(data.features, [data.size, 784]);
@@ -69,7 +74,7 @@ if (values.backend !== undefined) {
       const args = [import.meta.filename, '--backend', backend, '--epochs', String(epochs), ...(smoke ? ['--smoke'] : [])];
       results.push(JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as BackendResult);
     } catch (error) {
-      unavailable.push(`${backend}: ${String((error as { stderr?: string }).stderr ?? error).split('\n').find((line) => line.includes('Error')) ?? 'failed'}`);
+      unavailable.push(`${backend}: ${String((error as { stderr?: string }).stderr ?? error).split('\n').find((line) => /^\w*Error:/.test(line)) ?? 'failed'}`);
     }
   }
   console.log(`train: MNIST mlp (784-200-200-10), adam, batch 32, ${epochs} epoch(s)${smoke ? ' (smoke)' : ''}`);

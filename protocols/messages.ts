@@ -1,0 +1,78 @@
+/**
+ * The messages gossipfl peers exchange, as TypeScript values. Their wire form (protobuf) is
+ * in `protocols/adverts/`; this file is the one place their meaning is defined.
+ *
+ * Every blob (a model version, a delta) is addressed by its content: the lowercase hex
+ * sha256 of its bytes. A version's bytes are its weights (plus any server-optimizer state)
+ * in the GFLW f32 encoding (see docs/LEARNING.md), so the version hash is a content hash
+ * of the weights. Delta blobs use the task's delta encoding.
+ */
+
+/** Lowercase hex sha256, 64 characters. */
+export type Hash = string;
+
+/** A peer id in its string (base58btc) form. */
+export type PeerIdString = string;
+
+export interface TrainMetrics {
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/** "I trained round `round` from version `base`; my delta is blob `delta`." */
+export interface DeltaAdvert {
+  readonly kind: 'delta';
+  readonly task: string;
+  /** The round this delta is for: the version it produces will have this round number. */
+  readonly round: number;
+  /** The version trained from (round − 1). */
+  readonly base: Hash;
+  readonly delta: Hash;
+  /** Size of the delta blob in bytes. */
+  readonly bytes: number;
+  /** Local samples, the aggregation weight. */
+  readonly samples: number;
+  readonly metrics: TrainMetrics;
+  /** Sender's clock, Unix milliseconds; adverts far from the receiver's clock are stale. */
+  readonly sentAt: number;
+}
+
+export interface Contributor {
+  readonly peer: PeerIdString;
+  readonly delta: Hash;
+  readonly samples: number;
+}
+
+/** "Version `hash` (round `round`) was aggregated from `parent` with these contributions." */
+export interface VersionAdvert {
+  readonly kind: 'version';
+  readonly task: string;
+  readonly round: number;
+  readonly hash: Hash;
+  readonly parent: Hash;
+  readonly bytes: number;
+  /** Sorted by peer id. Empty only for a merge of two versions (see `merged`). */
+  readonly contributors: readonly Contributor[];
+  /** For a merge of same-round versions: the versions merged, sorted; else empty. */
+  readonly merged: readonly Hash[];
+  readonly sentAt: number;
+}
+
+/** Liveness and head: "I am here, on version `head` of round `round`." Sent periodically. */
+export interface PresenceAdvert {
+  readonly kind: 'presence';
+  readonly task: string;
+  readonly round: number;
+  readonly head: Hash;
+  /** Gossip mode: the model's age (samples it has been trained on); 0 in curator mode. */
+  readonly age: number;
+  readonly sentAt: number;
+}
+
+export type Advert = DeltaAdvert | VersionAdvert | PresenceAdvert;
+
+/** An advert as received: the gossipsub-verified sender (StrictSign) and the message. */
+export interface ReceivedAdvert {
+  readonly from: PeerIdString;
+  readonly advert: Advert;
+}
