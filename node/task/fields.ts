@@ -1,0 +1,189 @@
+/**
+ * Field-by-field validation that collects every problem (with its field path) instead of
+ * stopping at the first, plus the text front end shared by manifests and signed envelopes:
+ * YAML 1.2 (a superset of JSON) via the `yaml` package, with line numbers on syntax errors.
+ */
+import { LineCounter, parseDocument } from 'yaml';
+
+/** Largest manifest or envelope text accepted, in UTF-8 bytes. */
+export const MAX_TASK_TEXT_BYTES = 1024 * 1024;
+
+/** A mapping read from YAML/JSON. */
+export type Mapping = Readonly<Record<string, unknown>>;
+
+export class Problems {
+  readonly list: string[] = [];
+
+  add(path: string, message: string): void {
+    this.list.push(path === '' ? message : `${path}: ${message}`);
+  }
+}
+
+export function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path === '' ? key : `${path}.${key}`;
+}
+
+/** A short rendering of a value for "got …" in messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  return String(value);
+}
+
+export function isMapping(value: unknown): value is Mapping {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1);
+      current.push(Math.min(substitution, (previous[j] as number) + 1, (current[j - 1] as number) + 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+/** The closest known name to a misspelt one, if any is close enough to be a likely typo. */
+export function suggest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Reports every key of `value` not in `known`, with a suggestion when one is close. */
+export function checkKnownKeys(value: Mapping, known: readonly string[], path: string, problems: Problems): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = suggest(key, known);
+    problems.add(path, `unknown field ${JSON.stringify(key)}${guess === undefined ? ` (known fields: ${known.join(', ')})` : ` (did you mean ${JSON.stringify(guess)}?)`}`);
+  }
+}
+
+/** The mapping at `path`, or undefined (with a problem) when it is missing or not a mapping. */
+export function mappingField(parent: Mapping, key: string, path: string, problems: Problems, required: boolean): Mapping | undefined {
+  const value = parent[key];
+  const at = join(path, key);
+  if (value === undefined || value === null) {
+    if (required) problems.add(at, 'is required');
+    return undefined;
+  }
+  if (!isMapping(value)) {
+    problems.add(at, `must be a mapping of fields, got ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+export interface NumberRule {
+  readonly integer?: boolean;
+  /** Inclusive lower bound. */
+  readonly min?: number;
+  /** Exclusive lower bound. */
+  readonly above?: number;
+  /** Inclusive upper bound. */
+  readonly max?: number;
+  /** What the value must be, for the message, e.g. "a whole number ≥ 1". */
+  readonly expected: string;
+}
+
+function fitsRule(value: number, rule: NumberRule): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (rule.integer === true && !Number.isSafeInteger(value)) return false;
+  if (rule.min !== undefined && value < rule.min) return false;
+  if (rule.above !== undefined && !(value > rule.above)) return false;
+  if (rule.max !== undefined && value > rule.max) return false;
+  return true;
+}
+
+/** A number field: its value, `fallback` when absent, or undefined with a problem. */
+export function numberField(parent: Mapping, key: string, path: string, problems: Problems, rule: NumberRule, fallback?: number): number | undefined {
+  const value = parent[key];
+  if (value === undefined || value === null) {
+    if (fallback === undefined) problems.add(join(path, key), 'is required');
+    return fallback;
+  }
+  if (typeof value !== 'number' || !fitsRule(value, rule)) {
+    problems.add(join(path, key), `must be ${rule.expected}, got ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** An optional number field without a default. */
+export function optionalNumber(parent: Mapping, key: string, path: string, problems: Problems, rule: NumberRule): number | undefined {
+  if (parent[key] === undefined || parent[key] === null) return undefined;
+  return numberField(parent, key, path, problems, rule);
+}
+
+/** A string field that must be one of `choices`. */
+export function choiceField<T extends string>(parent: Mapping, key: string, path: string, problems: Problems, choices: readonly T[], fallback?: T): T | undefined {
+  const value = parent[key];
+  if (value === undefined || value === null) {
+    if (fallback === undefined) problems.add(join(path, key), `is required (one of ${choices.join(', ')})`);
+    return fallback;
+  }
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    problems.add(join(path, key), `must be one of ${choices.join(', ')}, got ${describe(value)}`);
+    return undefined;
+  }
+  return value as T;
+}
+
+/** A non-empty string field. */
+export function stringField(parent: Mapping, key: string, path: string, problems: Problems, required: boolean): string | undefined {
+  const value = parent[key];
+  if (value === undefined || value === null) {
+    if (required) problems.add(join(path, key), 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'string' || value.trim() === '') {
+    problems.add(join(path, key), `must be a non-empty string, got ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/**
+ * Parses YAML or JSON text into plain data. Returns the problems (with line and column) when
+ * the text is not well-formed; duplicate keys count as errors.
+ */
+export function parseText(text: string, what: string): { readonly value: unknown } | { readonly problems: readonly string[] } {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_TASK_TEXT_BYTES) {
+    return { problems: [`the ${what} is ${bytes} bytes; the limit is ${MAX_TASK_TEXT_BYTES} bytes`] };
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  if (document.errors.length > 0) {
+    return {
+      problems: document.errors.map((error) => {
+        const where = lineCounter.linePos(error.pos[0]);
+        const firstLine = error.message.split('\n')[0] ?? error.message;
+        return `line ${where.line}, column ${where.col}: syntax error: ${firstLine}`;
+      }),
+    };
+  }
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return { problems: [`cannot read the ${what}: ${(error as Error).message}`] };
+  }
+  if (value === null || value === undefined) return { problems: [`the ${what} is empty`] };
+  return { value };
+}
