@@ -115,7 +115,9 @@ export async function signTask(manifest: TaskManifest, privateKey: PrivateKey, f
   };
   if (format === 'json') return `${JSON.stringify(envelope, null, 2)}\n`;
   const header = '# gossipfl signed task. Any change to the manifest invalidates the signature:\n# edit the manifest file and sign it again instead.\n';
-  return header + stringify(envelope, { lineWidth: 0 });
+  // Written with YAML 1.1 quoting rules (e.g. "no", "on", "y" are quoted) so that YAML 1.1
+  // parsers read the same strings; the output is plain YAML 1.2 as well.
+  return header + stringify(envelope, { lineWidth: 0, version: '1.1' });
 }
 
 /** Paths where a signed manifest differs from its complete form (missing defaults, numbers for labels…). */

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
+import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { parse, stringify } from 'yaml';
@@ -60,6 +60,21 @@ describe('canonical JSON', () => {
   it('sorts keys recursively, drops undefined members, writes no whitespace and ECMAScript numbers', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x\n"é'], c: { e: 0.003, d: 1e21, f: undefined, g: -0 } })).toBe('{"a":[true,null,"x\\n\\"é"],"b":1,"c":{"d":1e+21,"e":0.003,"g":0}}');
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(/a: NaN has no JSON form/);
+  });
+});
+
+describe('known answer (for other implementations)', () => {
+  it('gives a fixed canonical text, task hash and signature for a fixed manifest and key', async () => {
+    const kat = parseTaskManifest('version: 1\nid: kat-task\nmodel: { preset: logreg }\ndata: { featureCount: 2, classes: [no, yes], labelColumn: y }\nstopping: { rounds: 3 }\n', 'kat.yaml');
+    expect(canonicalJson(kat)).toBe(
+      '{"aggregation":{"strategy":"fedavg"},"cohort":{"fraction":1,"minPeers":2},"data":{"classes":["no","yes"],"featureCount":2,"labelColumn":"y","minSamples":1},"encoding":"int8","id":"kat-task","mode":"curator","model":{"preset":"logreg","seed":0},"stopping":{"rounds":3},"timing":{"collectionWindowMs":60000,"curatorDeadlineMs":120000,"maxBlobBytes":67108864},"training":{"batchSize":32,"epochs":1,"learningRate":0.003,"optimizer":"adam"},"version":1}',
+    );
+    expect(taskHash(kat)).toBe('a94494912f3d43323ebc7c242d43b15345005cae9346b1b68cf29c187160882c');
+    const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(7));
+    const envelope = parse(await signTask(kat, key)) as Envelope;
+    expect(envelope['signer']).toBe('12D3KooWRawPbxPtP1eZaJpumGnyWX2DcUyd3RQnydr3eAto4Az7');
+    expect(envelope['signature']).toBe('rVcQKknGnN7P73IThDIsWP/pBx6cG400YrFXepS+m+locflYam04uUM+/OijZNtXelDPARLU7NIV44seQiEBBg==');
+    expect(envelope.manifest['data']?.['classes']).toEqual(['no', 'yes']);
   });
 });
 
