@@ -126,8 +126,12 @@ function differences(raw: unknown, complete: unknown, path: string, out: string[
     for (const key of new Set([...Object.keys(raw), ...Object.keys(complete)])) {
       differences(raw[key], complete[key], path === '' ? key : `${path}.${key}`, out);
     }
-  } else if (canonicalJson(raw ?? null) !== canonicalJson(complete ?? null)) {
-    out.push(raw === undefined ? `${path} (missing; its value is ${describe(complete)})` : `${path} (written ${describe(raw)}, means ${describe(complete)})`);
+  } else if (raw === undefined && complete === undefined) {
+    return;
+  } else if (raw === undefined) {
+    out.push(`${path} (missing; its value is ${describe(complete)})`);
+  } else if (complete === undefined || canonicalJson(raw) !== canonicalJson(complete)) {
+    out.push(`${path} (written ${describe(raw)}, means ${complete === undefined ? 'nothing: leave it out' : describe(complete)})`);
   }
 }
 

@@ -177,6 +177,11 @@ describe('signTask / verifySignedTask', () => {
     const signature = Buffer.from(await creator.sign(message)).toString('base64');
     const text = stringify({ format: SIGNED_TASK_FORMAT, signer: peerIdFromPrivateKey(creator).toString(), signature, manifest: raw });
     await expectRefused(text, 'malformed', /state every field.*mode \(missing; its value is "curator"\)/s);
+    const withNull = { ...raw, mode: 'curator', description: null, data: { ...(raw['data'] as object), classes: ['setosa', 'versicolor', 'virginica'] } };
+    const nullMessage = new Uint8Array([...new TextEncoder().encode(`${SIGNED_TASK_FORMAT}\n`), ...canonicalJsonBytes(withNull)]);
+    const nullSignature = Buffer.from(await creator.sign(nullMessage)).toString('base64');
+    const nullText = JSON.stringify({ format: SIGNED_TASK_FORMAT, signer: peerIdFromPrivateKey(creator).toString(), signature: nullSignature, manifest: withNull });
+    await expectRefused(nullText, 'malformed', /description \(written null, means nothing: leave it out\)/);
   });
 
   it('reports an invalid manifest inside a valid signature as a manifest error', async () => {
