@@ -1,0 +1,260 @@
+/**
+ * The wire form of adverts: `Advert` (protocols/messages.ts) ⇄ protobuf `AdvertEnvelope`
+ * (adverts.proto, generated code in generated/). Both directions check the same rules, so
+ * what `encodeAdvert` accepts `decodeAdvert` returns unchanged (round trip exact), and what a
+ * peer sends that breaks a rule is refused with the precise reason:
+ *
+ * - exactly one body (delta, version or presence);
+ * - task: non-empty, at most `maxTaskLength` characters;
+ * - hashes: 32 bytes on the wire, lowercase hex (64 characters) in TypeScript;
+ * - peer ids: the PeerId's multihash bytes on the wire (as libp2p's own protobufs), the
+ *   canonical string (base58btc) in TypeScript;
+ * - counts (round, bytes, samples, age, sentAt): integers in [0, 2^53 − 1];
+ * - metrics (loss, accuracy): finite doubles;
+ * - size: at most `maxBytes` encoded bytes, `maxContributors` contributors, `maxMerged`
+ *   merged versions.
+ */
+import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id';
+import * as Digest from 'multiformats/hashes/digest';
+import { GossipflError } from '../../node/errors.ts';
+import type { Advert, Contributor, Hash } from '../messages.ts';
+import { AdvertEnvelope, type Contributor as WireContributor } from './generated/adverts.js';
+
+/** Limits on one advert. Defaults: `DEFAULT_ADVERT_LIMITS`. */
+export interface AdvertLimits {
+  /** Encoded size. */
+  readonly maxBytes: number;
+  readonly maxContributors: number;
+  readonly maxMerged: number;
+  readonly maxTaskLength: number;
+}
+
+/**
+ * 1 MiB fits 10,000 contributors (≈ 80 bytes each with Ed25519 peer ids) and stays well
+ * under gossipsub's 4 MiB message cap.
+ */
+export const DEFAULT_ADVERT_LIMITS: AdvertLimits = {
+  maxBytes: 1024 * 1024,
+  maxContributors: 10_000,
+  maxMerged: 64,
+  maxTaskLength: 256,
+};
+
+/** An advert that breaks a rule of the wire format; `reason` says which. */
+export class AdvertError extends GossipflError {
+  override name = 'AdvertError';
+  readonly reason: string;
+  constructor(prefix: string, reason: string, options?: ErrorOptions) {
+    super(`${prefix}: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/** Received bytes that are not a valid advert. */
+export class AdvertDecodeError extends AdvertError {
+  override name = 'AdvertDecodeError';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('invalid advert', reason, options);
+  }
+}
+
+/** An advert this peer was about to send that breaks a rule (a bug in the caller). */
+export class AdvertEncodeError extends AdvertError {
+  override name = 'AdvertEncodeError';
+  constructor(reason: string, options?: ErrorOptions) {
+    super('cannot encode advert', reason, options);
+  }
+}
+
+const HASH_BYTES = 32;
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
+type Fail = (reason: string, cause?: unknown) => never;
+
+const failEncode: Fail = (reason, cause) => {
+  throw new AdvertEncodeError(reason, cause === undefined ? undefined : { cause });
+};
+const failDecode: Fail = (reason, cause) => {
+  throw new AdvertDecodeError(reason, cause === undefined ? undefined : { cause });
+};
+
+export function encodeAdvert(advert: Advert, limits: AdvertLimits = DEFAULT_ADVERT_LIMITS): Uint8Array {
+  checkTask(advert.task, limits, failEncode);
+  const sentAt = count(advert.sentAt, 'sentAt', failEncode);
+  const envelope: AdvertEnvelope = { task: advert.task, sentAt };
+  switch (advert.kind) {
+    case 'delta':
+      envelope.delta = {
+        round: count(advert.round, 'round', failEncode),
+        base: hashToBytes(advert.base, 'base'),
+        delta: hashToBytes(advert.delta, 'delta'),
+        bytes: count(advert.bytes, 'bytes', failEncode),
+        samples: count(advert.samples, 'samples', failEncode),
+        loss: metric(advert.metrics.loss, 'metrics.loss', failEncode),
+        accuracy: metric(advert.metrics.accuracy, 'metrics.accuracy', failEncode),
+      };
+      break;
+    case 'version':
+      if (advert.contributors.length > limits.maxContributors) {
+        failEncode(`${advert.contributors.length} contributors, more than the limit of ${limits.maxContributors}`);
+      }
+      if (advert.merged.length > limits.maxMerged) {
+        failEncode(`${advert.merged.length} merged versions, more than the limit of ${limits.maxMerged}`);
+      }
+      envelope.version = {
+        round: count(advert.round, 'round', failEncode),
+        hash: hashToBytes(advert.hash, 'hash'),
+        parent: hashToBytes(advert.parent, 'parent'),
+        bytes: count(advert.bytes, 'bytes', failEncode),
+        contributors: advert.contributors.map((contributor, index) => ({
+          peer: peerToBytes(contributor.peer, `contributors[${index}].peer`),
+          delta: hashToBytes(contributor.delta, `contributors[${index}].delta`),
+          samples: count(contributor.samples, `contributors[${index}].samples`, failEncode),
+        })),
+        merged: advert.merged.map((hash, index) => hashToBytes(hash, `merged[${index}]`)),
+      };
+      break;
+    case 'presence':
+      envelope.presence = {
+        round: count(advert.round, 'round', failEncode),
+        head: hashToBytes(advert.head, 'head'),
+        age: count(advert.age, 'age', failEncode),
+      };
+      break;
+    default: {
+      const unknown: never = advert;
+      failEncode(`unknown advert kind ${JSON.stringify((unknown as { kind?: unknown }).kind)}`);
+    }
+  }
+  const bytes = AdvertEnvelope.encode(envelope);
+  if (bytes.byteLength > limits.maxBytes) {
+    failEncode(`${bytes.byteLength} bytes encoded, more than the limit of ${limits.maxBytes}`);
+  }
+  return bytes;
+}
+
+export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_ADVERT_LIMITS): Advert {
+  if (bytes.byteLength > limits.maxBytes) {
+    failDecode(`${bytes.byteLength} bytes, more than the limit of ${limits.maxBytes}`);
+  }
+  let envelope: AdvertEnvelope;
+  try {
+    envelope = AdvertEnvelope.decode(bytes, {
+      limits: { version: { contributors: limits.maxContributors, merged: limits.maxMerged } },
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failDecode(`not a protobuf AdvertEnvelope (${message})`, error);
+  }
+  const bodies = (['delta', 'version', 'presence'] as const).filter((body) => envelope[body] !== undefined);
+  if (bodies.length === 0) failDecode('no body: one of delta, version or presence must be set');
+  if (bodies.length > 1) failDecode(`more than one body (${bodies.join(', ')}): exactly one must be set`);
+  checkTask(envelope.task, limits, failDecode);
+  const task = envelope.task;
+  const sentAt = count(envelope.sentAt, 'sentAt', failDecode);
+
+  if (envelope.delta !== undefined) {
+    const body = envelope.delta;
+    return {
+      kind: 'delta',
+      task,
+      round: count(body.round, 'round', failDecode),
+      base: bytesToHash(body.base, 'base'),
+      delta: bytesToHash(body.delta, 'delta'),
+      bytes: count(body.bytes, 'bytes', failDecode),
+      samples: count(body.samples, 'samples', failDecode),
+      metrics: {
+        loss: metric(body.loss, 'metrics.loss', failDecode),
+        accuracy: metric(body.accuracy, 'metrics.accuracy', failDecode),
+      },
+      sentAt,
+    };
+  }
+  if (envelope.version !== undefined) {
+    const body = envelope.version;
+    return {
+      kind: 'version',
+      task,
+      round: count(body.round, 'round', failDecode),
+      hash: bytesToHash(body.hash, 'hash'),
+      parent: bytesToHash(body.parent, 'parent'),
+      bytes: count(body.bytes, 'bytes', failDecode),
+      contributors: body.contributors.map((contributor, index) => decodeContributor(contributor, index)),
+      merged: body.merged.map((hash, index) => bytesToHash(hash, `merged[${index}]`)),
+      sentAt,
+    };
+  }
+  const body = envelope.presence;
+  if (body === undefined) return failDecode('no body: one of delta, version or presence must be set');
+  return {
+    kind: 'presence',
+    task,
+    round: count(body.round, 'round', failDecode),
+    head: bytesToHash(body.head, 'head'),
+    age: count(body.age, 'age', failDecode),
+    sentAt,
+  };
+}
+
+function decodeContributor(contributor: WireContributor, index: number): Contributor {
+  return {
+    peer: bytesToPeer(contributor.peer, `contributors[${index}].peer`),
+    delta: bytesToHash(contributor.delta, `contributors[${index}].delta`),
+    samples: count(contributor.samples, `contributors[${index}].samples`, failDecode),
+  };
+}
+
+function checkTask(task: string, limits: AdvertLimits, fail: Fail): void {
+  if (typeof task !== 'string' || task === '') fail('empty task id');
+  if (task.length > limits.maxTaskLength) {
+    fail(`task id of ${task.length} characters, more than the limit of ${limits.maxTaskLength}`);
+  }
+}
+
+function count(value: number, field: string, fail: Fail): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    fail(`${field} must be an integer in [0, 2^53 - 1], got ${String(value)}`);
+  }
+  return value;
+}
+
+function metric(value: number, field: string, fail: Fail): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${field} must be a finite number, got ${String(value)}`);
+  return value;
+}
+
+function hashToBytes(hash: Hash, field: string): Uint8Array<ArrayBuffer> {
+  if (typeof hash !== 'string' || !HEX_HASH.test(hash)) {
+    failEncode(`${field} must be a sha256 hash as 64 lowercase hex characters, got ${JSON.stringify(hash)}`);
+  }
+  return Uint8Array.from(Buffer.from(hash, 'hex'));
+}
+
+function bytesToHash(bytes: Uint8Array, field: string): Hash {
+  if (bytes.byteLength !== HASH_BYTES) {
+    failDecode(`${field} must be a ${HASH_BYTES}-byte sha256 hash, got ${bytes.byteLength} bytes`);
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function peerToBytes(peer: string, field: string): Uint8Array<ArrayBuffer> {
+  let bytes: Uint8Array;
+  try {
+    const id = peerIdFromString(peer);
+    if (id.toString() !== peer) throw new Error(`not in canonical form (${id.toString()})`);
+    bytes = id.toMultihash().bytes;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return failEncode(`${field} must be a peer id string, got ${JSON.stringify(peer)} (${message})`, error);
+  }
+  return Uint8Array.from(bytes);
+}
+
+function bytesToPeer(bytes: Uint8Array, field: string): string {
+  try {
+    return peerIdFromMultihash(Digest.decode(bytes)).toString();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return failDecode(`${field} is not a peer id (${bytes.byteLength} bytes: ${message})`, error);
+  }
+}

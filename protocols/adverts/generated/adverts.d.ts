@@ -1,0 +1,238 @@
+import type { Codec, DecodeOptions } from 'protons-runtime';
+import type { Uint8ArrayList } from 'uint8arraylist';
+export interface AdvertEnvelope {
+    task: string;
+    sentAt: number;
+    delta?: DeltaBody;
+    version?: VersionBody;
+    presence?: PresenceBody;
+}
+export declare namespace AdvertEnvelope {
+    const codec: () => Codec<AdvertEnvelope>;
+    interface AdvertEnvelopeTaskFieldEvent {
+        field: '$.task';
+        value: string;
+    }
+    interface AdvertEnvelopeSentAtFieldEvent {
+        field: '$.sentAt';
+        value: number;
+    }
+    interface AdvertEnvelopeDeltaRoundFieldEvent {
+        field: '$.delta.round';
+        value: number;
+    }
+    interface AdvertEnvelopeDeltaBaseFieldEvent {
+        field: '$.delta.base';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface AdvertEnvelopeDeltaDeltaFieldEvent {
+        field: '$.delta.delta';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface AdvertEnvelopeDeltaBytesFieldEvent {
+        field: '$.delta.bytes';
+        value: number;
+    }
+    interface AdvertEnvelopeDeltaSamplesFieldEvent {
+        field: '$.delta.samples';
+        value: number;
+    }
+    interface AdvertEnvelopeDeltaLossFieldEvent {
+        field: '$.delta.loss';
+        value: number;
+    }
+    interface AdvertEnvelopeDeltaAccuracyFieldEvent {
+        field: '$.delta.accuracy';
+        value: number;
+    }
+    interface AdvertEnvelopeVersionRoundFieldEvent {
+        field: '$.version.round';
+        value: number;
+    }
+    interface AdvertEnvelopeVersionHashFieldEvent {
+        field: '$.version.hash';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface AdvertEnvelopeVersionParentFieldEvent {
+        field: '$.version.parent';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface AdvertEnvelopeVersionBytesFieldEvent {
+        field: '$.version.bytes';
+        value: number;
+    }
+    interface AdvertEnvelopeVersionContributorsPeerFieldEvent {
+        field: '$.version.contributors[].peer';
+        value: Uint8Array<ArrayBuffer>;
+        index: number;
+    }
+    interface AdvertEnvelopeVersionContributorsDeltaFieldEvent {
+        field: '$.version.contributors[].delta';
+        value: Uint8Array<ArrayBuffer>;
+        index: number;
+    }
+    interface AdvertEnvelopeVersionContributorsSamplesFieldEvent {
+        field: '$.version.contributors[].samples';
+        value: number;
+        index: number;
+    }
+    interface AdvertEnvelopeVersionMergedFieldEvent {
+        field: '$.version.merged[]';
+        index: number;
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface AdvertEnvelopePresenceRoundFieldEvent {
+        field: '$.presence.round';
+        value: number;
+    }
+    interface AdvertEnvelopePresenceHeadFieldEvent {
+        field: '$.presence.head';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface AdvertEnvelopePresenceAgeFieldEvent {
+        field: '$.presence.age';
+        value: number;
+    }
+    function encode(obj: Partial<AdvertEnvelope>): Uint8Array<ArrayBuffer>;
+    function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): AdvertEnvelope;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
+}
+export interface DeltaBody {
+    round: number;
+    base: Uint8Array<ArrayBuffer>;
+    delta: Uint8Array<ArrayBuffer>;
+    bytes: number;
+    samples: number;
+    loss: number;
+    accuracy: number;
+}
+export declare namespace DeltaBody {
+    const codec: () => Codec<DeltaBody>;
+    interface DeltaBodyRoundFieldEvent {
+        field: '$.round';
+        value: number;
+    }
+    interface DeltaBodyBaseFieldEvent {
+        field: '$.base';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface DeltaBodyDeltaFieldEvent {
+        field: '$.delta';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface DeltaBodyBytesFieldEvent {
+        field: '$.bytes';
+        value: number;
+    }
+    interface DeltaBodySamplesFieldEvent {
+        field: '$.samples';
+        value: number;
+    }
+    interface DeltaBodyLossFieldEvent {
+        field: '$.loss';
+        value: number;
+    }
+    interface DeltaBodyAccuracyFieldEvent {
+        field: '$.accuracy';
+        value: number;
+    }
+    function encode(obj: Partial<DeltaBody>): Uint8Array<ArrayBuffer>;
+    function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeltaBody>): DeltaBody;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DeltaBody>): Generator<DeltaBodyRoundFieldEvent | DeltaBodyBaseFieldEvent | DeltaBodyDeltaFieldEvent | DeltaBodyBytesFieldEvent | DeltaBodySamplesFieldEvent | DeltaBodyLossFieldEvent | DeltaBodyAccuracyFieldEvent>;
+}
+export interface Contributor {
+    peer: Uint8Array<ArrayBuffer>;
+    delta: Uint8Array<ArrayBuffer>;
+    samples: number;
+}
+export declare namespace Contributor {
+    const codec: () => Codec<Contributor>;
+    interface ContributorPeerFieldEvent {
+        field: '$.peer';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface ContributorDeltaFieldEvent {
+        field: '$.delta';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface ContributorSamplesFieldEvent {
+        field: '$.samples';
+        value: number;
+    }
+    function encode(obj: Partial<Contributor>): Uint8Array<ArrayBuffer>;
+    function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Contributor>): Contributor;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Contributor>): Generator<ContributorPeerFieldEvent | ContributorDeltaFieldEvent | ContributorSamplesFieldEvent>;
+}
+export interface VersionBody {
+    round: number;
+    hash: Uint8Array<ArrayBuffer>;
+    parent: Uint8Array<ArrayBuffer>;
+    bytes: number;
+    contributors: Contributor[];
+    merged: Uint8Array<ArrayBuffer>[];
+}
+export declare namespace VersionBody {
+    const codec: () => Codec<VersionBody>;
+    interface VersionBodyRoundFieldEvent {
+        field: '$.round';
+        value: number;
+    }
+    interface VersionBodyHashFieldEvent {
+        field: '$.hash';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface VersionBodyParentFieldEvent {
+        field: '$.parent';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface VersionBodyBytesFieldEvent {
+        field: '$.bytes';
+        value: number;
+    }
+    interface VersionBodyContributorsPeerFieldEvent {
+        field: '$.contributors[].peer';
+        value: Uint8Array<ArrayBuffer>;
+        index: number;
+    }
+    interface VersionBodyContributorsDeltaFieldEvent {
+        field: '$.contributors[].delta';
+        value: Uint8Array<ArrayBuffer>;
+        index: number;
+    }
+    interface VersionBodyContributorsSamplesFieldEvent {
+        field: '$.contributors[].samples';
+        value: number;
+        index: number;
+    }
+    interface VersionBodyMergedFieldEvent {
+        field: '$.merged[]';
+        index: number;
+        value: Uint8Array<ArrayBuffer>;
+    }
+    function encode(obj: Partial<VersionBody>): Uint8Array<ArrayBuffer>;
+    function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): VersionBody;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent>;
+}
+export interface PresenceBody {
+    round: number;
+    head: Uint8Array<ArrayBuffer>;
+    age: number;
+}
+export declare namespace PresenceBody {
+    const codec: () => Codec<PresenceBody>;
+    interface PresenceBodyRoundFieldEvent {
+        field: '$.round';
+        value: number;
+    }
+    interface PresenceBodyHeadFieldEvent {
+        field: '$.head';
+        value: Uint8Array<ArrayBuffer>;
+    }
+    interface PresenceBodyAgeFieldEvent {
+        field: '$.age';
+        value: number;
+    }
+    function encode(obj: Partial<PresenceBody>): Uint8Array<ArrayBuffer>;
+    function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceBody>): PresenceBody;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceBody>): Generator<PresenceBodyRoundFieldEvent | PresenceBodyHeadFieldEvent | PresenceBodyAgeFieldEvent>;
+}

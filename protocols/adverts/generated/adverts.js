@@ -1,0 +1,685 @@
+import { decodeMessage, encodeMessage, MaxLengthError, message, streamMessage } from 'protons-runtime';
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc';
+export var AdvertEnvelope;
+(function (AdvertEnvelope) {
+    let _codec;
+    AdvertEnvelope.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.task != null && obj.task !== '')) {
+                    w.uint32(10);
+                    w.string(obj.task);
+                }
+                if ((obj.sentAt != null && obj.sentAt !== 0)) {
+                    w.uint32(16);
+                    w.uint64Number(obj.sentAt);
+                }
+                if (obj.delta != null) {
+                    w.uint32(26);
+                    DeltaBody.codec().encode(obj.delta, w);
+                }
+                if (obj.version != null) {
+                    w.uint32(34);
+                    VersionBody.codec().encode(obj.version, w);
+                }
+                if (obj.presence != null) {
+                    w.uint32(42);
+                    PresenceBody.codec().encode(obj.presence, w);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    task: '',
+                    sentAt: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.task = reader.string();
+                            break;
+                        }
+                        case 2: {
+                            obj.sentAt = reader.uint64Number();
+                            break;
+                        }
+                        case 3: {
+                            obj.delta = DeltaBody.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.delta
+                            });
+                            break;
+                        }
+                        case 4: {
+                            obj.version = VersionBody.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.version
+                            });
+                            break;
+                        }
+                        case 5: {
+                            obj.presence = PresenceBody.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.presence
+                            });
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.task`,
+                                value: reader.string()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.sentAt`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield* DeltaBody.codec().stream(reader, reader.uint32(), `${prefix}.delta`, {
+                                limits: opts.limits?.delta
+                            });
+                            break;
+                        }
+                        case 4: {
+                            yield* VersionBody.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                                limits: opts.limits?.version
+                            });
+                            break;
+                        }
+                        case 5: {
+                            yield* PresenceBody.codec().stream(reader, reader.uint32(), `${prefix}.presence`, {
+                                limits: opts.limits?.presence
+                            });
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, AdvertEnvelope.codec());
+    }
+    AdvertEnvelope.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, AdvertEnvelope.codec(), opts);
+    }
+    AdvertEnvelope.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, AdvertEnvelope.codec(), opts);
+    }
+    AdvertEnvelope.stream = stream;
+})(AdvertEnvelope || (AdvertEnvelope = {}));
+export var DeltaBody;
+(function (DeltaBody) {
+    let _codec;
+    DeltaBody.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.round != null && obj.round !== 0)) {
+                    w.uint32(8);
+                    w.uint64Number(obj.round);
+                }
+                if ((obj.base != null && obj.base.byteLength > 0)) {
+                    w.uint32(18);
+                    w.bytes(obj.base);
+                }
+                if ((obj.delta != null && obj.delta.byteLength > 0)) {
+                    w.uint32(26);
+                    w.bytes(obj.delta);
+                }
+                if ((obj.bytes != null && obj.bytes !== 0)) {
+                    w.uint32(32);
+                    w.uint64Number(obj.bytes);
+                }
+                if ((obj.samples != null && obj.samples !== 0)) {
+                    w.uint32(40);
+                    w.uint64Number(obj.samples);
+                }
+                if ((obj.loss != null && obj.loss !== 0)) {
+                    w.uint32(49);
+                    w.double(obj.loss);
+                }
+                if ((obj.accuracy != null && obj.accuracy !== 0)) {
+                    w.uint32(57);
+                    w.double(obj.accuracy);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    round: 0,
+                    base: uint8ArrayAlloc(0),
+                    delta: uint8ArrayAlloc(0),
+                    bytes: 0,
+                    samples: 0,
+                    loss: 0,
+                    accuracy: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.round = reader.uint64Number();
+                            break;
+                        }
+                        case 2: {
+                            obj.base = reader.bytes();
+                            break;
+                        }
+                        case 3: {
+                            obj.delta = reader.bytes();
+                            break;
+                        }
+                        case 4: {
+                            obj.bytes = reader.uint64Number();
+                            break;
+                        }
+                        case 5: {
+                            obj.samples = reader.uint64Number();
+                            break;
+                        }
+                        case 6: {
+                            obj.loss = reader.double();
+                            break;
+                        }
+                        case 7: {
+                            obj.accuracy = reader.double();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.round`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.base`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.delta`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 4: {
+                            yield {
+                                field: `${prefix}.bytes`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 5: {
+                            yield {
+                                field: `${prefix}.samples`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 6: {
+                            yield {
+                                field: `${prefix}.loss`,
+                                value: reader.double()
+                            };
+                            break;
+                        }
+                        case 7: {
+                            yield {
+                                field: `${prefix}.accuracy`,
+                                value: reader.double()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, DeltaBody.codec());
+    }
+    DeltaBody.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, DeltaBody.codec(), opts);
+    }
+    DeltaBody.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, DeltaBody.codec(), opts);
+    }
+    DeltaBody.stream = stream;
+})(DeltaBody || (DeltaBody = {}));
+export var Contributor;
+(function (Contributor) {
+    let _codec;
+    Contributor.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.peer != null && obj.peer.byteLength > 0)) {
+                    w.uint32(10);
+                    w.bytes(obj.peer);
+                }
+                if ((obj.delta != null && obj.delta.byteLength > 0)) {
+                    w.uint32(18);
+                    w.bytes(obj.delta);
+                }
+                if ((obj.samples != null && obj.samples !== 0)) {
+                    w.uint32(24);
+                    w.uint64Number(obj.samples);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    peer: uint8ArrayAlloc(0),
+                    delta: uint8ArrayAlloc(0),
+                    samples: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.peer = reader.bytes();
+                            break;
+                        }
+                        case 2: {
+                            obj.delta = reader.bytes();
+                            break;
+                        }
+                        case 3: {
+                            obj.samples = reader.uint64Number();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.peer`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.delta`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.samples`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, Contributor.codec());
+    }
+    Contributor.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, Contributor.codec(), opts);
+    }
+    Contributor.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, Contributor.codec(), opts);
+    }
+    Contributor.stream = stream;
+})(Contributor || (Contributor = {}));
+export var VersionBody;
+(function (VersionBody) {
+    let _codec;
+    VersionBody.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.round != null && obj.round !== 0)) {
+                    w.uint32(8);
+                    w.uint64Number(obj.round);
+                }
+                if ((obj.hash != null && obj.hash.byteLength > 0)) {
+                    w.uint32(18);
+                    w.bytes(obj.hash);
+                }
+                if ((obj.parent != null && obj.parent.byteLength > 0)) {
+                    w.uint32(26);
+                    w.bytes(obj.parent);
+                }
+                if ((obj.bytes != null && obj.bytes !== 0)) {
+                    w.uint32(32);
+                    w.uint64Number(obj.bytes);
+                }
+                if (obj.contributors != null && obj.contributors.length > 0) {
+                    for (const value of obj.contributors) {
+                        w.uint32(42);
+                        Contributor.codec().encode(value, w);
+                    }
+                }
+                if (obj.merged != null && obj.merged.length > 0) {
+                    for (const value of obj.merged) {
+                        w.uint32(50);
+                        w.bytes(value);
+                    }
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    round: 0,
+                    hash: uint8ArrayAlloc(0),
+                    parent: uint8ArrayAlloc(0),
+                    bytes: 0,
+                    contributors: [],
+                    merged: []
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.round = reader.uint64Number();
+                            break;
+                        }
+                        case 2: {
+                            obj.hash = reader.bytes();
+                            break;
+                        }
+                        case 3: {
+                            obj.parent = reader.bytes();
+                            break;
+                        }
+                        case 4: {
+                            obj.bytes = reader.uint64Number();
+                            break;
+                        }
+                        case 5: {
+                            if (opts.limits?.contributors != null && obj.contributors.length === opts.limits.contributors) {
+                                throw new MaxLengthError('Decode error - repeated field "contributors" had too many elements');
+                            }
+                            obj.contributors.push(Contributor.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.contributors$
+                            }));
+                            break;
+                        }
+                        case 6: {
+                            if (opts.limits?.merged != null && obj.merged.length === opts.limits.merged) {
+                                throw new MaxLengthError('Decode error - repeated field "merged" had too many elements');
+                            }
+                            obj.merged.push(reader.bytes());
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const obj = {
+                    contributors: 0,
+                    merged: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.round`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.hash`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.parent`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 4: {
+                            yield {
+                                field: `${prefix}.bytes`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 5: {
+                            if (opts.limits?.contributors != null && obj.contributors === opts.limits.contributors) {
+                                throw new MaxLengthError('Streaming decode error - repeated field "contributors" had too many elements');
+                            }
+                            for (const evt of Contributor.codec().stream(reader, reader.uint32(), `${prefix}.contributors[]`, {
+                                limits: opts.limits?.contributors$
+                            })) {
+                                yield {
+                                    ...evt,
+                                    index: obj.contributors
+                                };
+                            }
+                            obj.contributors++;
+                            break;
+                        }
+                        case 6: {
+                            if (opts.limits?.merged != null && obj.merged === opts.limits.merged) {
+                                throw new MaxLengthError('Streaming decode error - repeated field "merged" had too many elements');
+                            }
+                            yield {
+                                field: `${prefix}.merged[]`,
+                                index: obj.merged,
+                                value: reader.bytes()
+                            };
+                            obj.merged++;
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, VersionBody.codec());
+    }
+    VersionBody.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, VersionBody.codec(), opts);
+    }
+    VersionBody.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, VersionBody.codec(), opts);
+    }
+    VersionBody.stream = stream;
+})(VersionBody || (VersionBody = {}));
+export var PresenceBody;
+(function (PresenceBody) {
+    let _codec;
+    PresenceBody.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.round != null && obj.round !== 0)) {
+                    w.uint32(8);
+                    w.uint64Number(obj.round);
+                }
+                if ((obj.head != null && obj.head.byteLength > 0)) {
+                    w.uint32(18);
+                    w.bytes(obj.head);
+                }
+                if ((obj.age != null && obj.age !== 0)) {
+                    w.uint32(24);
+                    w.uint64Number(obj.age);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    round: 0,
+                    head: uint8ArrayAlloc(0),
+                    age: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.round = reader.uint64Number();
+                            break;
+                        }
+                        case 2: {
+                            obj.head = reader.bytes();
+                            break;
+                        }
+                        case 3: {
+                            obj.age = reader.uint64Number();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.round`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.head`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.age`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, PresenceBody.codec());
+    }
+    PresenceBody.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, PresenceBody.codec(), opts);
+    }
+    PresenceBody.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, PresenceBody.codec(), opts);
+    }
+    PresenceBody.stream = stream;
+})(PresenceBody || (PresenceBody = {}));
