@@ -1,0 +1,283 @@
+/**
+ * Version records: how each model version came to be (round, parent, contributions, merged
+ * versions, metrics), one JSON file per version (`versions/<hash>.json`), written atomically and
+ * validated on every read. `history` walks parent links from a head back to round 0.
+ */
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Contributor, Hash } from '../../protocols/messages.ts';
+import { assertHash, isHash, moveAside } from './blobs.ts';
+import { StoreConflictError, StoreCorruptionError, StoreError } from './errors.ts';
+import { errorCode, writeFileAtomic } from './fs.ts';
+
+export interface VersionMetrics {
+  readonly accuracy?: number;
+  readonly loss?: number;
+}
+
+export interface VersionRecord {
+  readonly round: number;
+  /** The content hash of the version's blob. */
+  readonly hash: Hash;
+  /** The version it was aggregated from; "" only for a round-0 (initial) version. */
+  readonly parent: Hash;
+  /** Sorted by peer id. */
+  readonly contributors: readonly Contributor[];
+  /** For a merge of same-round versions: the versions merged, sorted; else empty. */
+  readonly merged: readonly Hash[];
+  readonly metrics?: VersionMetrics;
+  /** The peer id of the curator that produced it. */
+  readonly curator?: string;
+  /** Unix milliseconds. */
+  readonly createdAt: number;
+}
+
+/** Why a history walk stopped. */
+export type HistoryEnd =
+  /** Reached a round-0 version: the chain is complete. */
+  | { readonly kind: 'genesis' }
+  /** No record for `hash` (the parent of `neededBy`, or the head itself when neededBy is undefined). */
+  | { readonly kind: 'missing'; readonly hash: Hash; readonly neededBy: Hash | undefined }
+  /** `hash` was reached twice: the parent links form a cycle. */
+  | { readonly kind: 'cycle'; readonly hash: Hash }
+  /** `child`'s parent `hash` has a round that cannot precede it. */
+  | { readonly kind: 'inconsistent'; readonly hash: Hash; readonly child: Hash; readonly problem: string }
+  /** The requested number of versions was collected before round 0. */
+  | { readonly kind: 'limit' };
+
+export interface VersionHistory {
+  /** Head first, then its parent, and so on. */
+  readonly versions: readonly VersionRecord[];
+  readonly end: HistoryEnd;
+  /** True when the walk reached round 0 (`end.kind === 'genesis'`). */
+  readonly complete: boolean;
+}
+
+export interface VersionStoreInit {
+  /** `<task>/versions` */
+  readonly dir: string;
+  /** `<task>/corrupt`: corrupt records are moved here. */
+  readonly corruptDir: string;
+}
+
+export class VersionStore {
+  readonly dir: string;
+  readonly corruptDir: string;
+
+  constructor(init: VersionStoreInit) {
+    this.dir = init.dir;
+    this.corruptDir = init.corruptDir;
+  }
+
+  pathOf(hash: Hash): string {
+    assertHash(hash, 'version hash');
+    return join(this.dir, `${hash}.json`);
+  }
+
+  /**
+   * Stores a version record. A record already stored for the same hash is kept: resolves
+   * `created: false` when it describes the same version (round, parent, contributors, merged),
+   * throws StoreConflictError when it describes a different one. Throws StoreError for an
+   * invalid record.
+   */
+  async record(version: VersionRecord): Promise<{ readonly created: boolean; readonly record: VersionRecord }> {
+    const problems = versionProblems(version);
+    if (problems.length > 0) throw new StoreError(`invalid version record: ${problems.join('; ')}`);
+    const normalized = normalize(version);
+    const existing = await this.get(version.hash);
+    if (existing !== undefined) {
+      if (identityOf(existing) !== identityOf(normalized)) {
+        throw new StoreConflictError(
+          `version ${version.hash} is already recorded with a different history (${this.pathOf(version.hash)}); ` +
+            'the existing record was kept',
+        );
+      }
+      return { created: false, record: existing };
+    }
+    await writeFileAtomic(this.pathOf(version.hash), `${JSON.stringify(normalized, null, 2)}\n`);
+    return { created: true, record: normalized };
+  }
+
+  /**
+   * The record for `hash`, or undefined. A record that is not valid JSON or not a valid version
+   * record for this hash is moved aside to `corrupt/` and reported with StoreCorruptionError.
+   */
+  async get(hash: Hash): Promise<VersionRecord | undefined> {
+    const path = this.pathOf(hash);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    let problem: string | undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      problem = `not valid JSON (${error instanceof Error ? error.message : String(error)})`;
+    }
+    if (problem === undefined) {
+      const problems = versionProblems(value);
+      if (problems.length === 0 && (value as VersionRecord).hash !== hash) problems.push(`its hash field is ${(value as VersionRecord).hash}, not the file name`);
+      if (problems.length > 0) problem = `not a valid version record: ${problems.join('; ')}`;
+    }
+    if (problem !== undefined) {
+      const movedTo = await moveAside(path, this.corruptDir, `version-${hash}.json`);
+      throw new StoreCorruptionError(path, problem, movedTo);
+    }
+    return normalize(value as VersionRecord);
+  }
+
+  async has(hash: Hash): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(hash))).isFile();
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** Removes a record; resolves false when there was none. */
+  async delete(hash: Hash): Promise<boolean> {
+    try {
+      await rm(this.pathOf(hash));
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  /** The hashes of every stored record, sorted. */
+  async list(): Promise<Hash[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    return names
+      .filter((name) => name.endsWith('.json') && isHash(name.slice(0, -5)))
+      .map((name) => name.slice(0, -5))
+      .sort();
+  }
+
+  /**
+   * Walks parent links from `head` towards round 0, collecting at most `limit` records (all when
+   * undefined). Stops at round 0, at a missing record, at a cycle, or at a parent whose round
+   * cannot precede its child, and says which in `end`. A corrupt record throws StoreCorruptionError.
+   */
+  async history(head: Hash, limit?: number): Promise<VersionHistory> {
+    assertHash(head, 'head');
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) {
+      throw new StoreError(`history limit must be a non-negative integer, got ${limit}`);
+    }
+    const versions: VersionRecord[] = [];
+    const seen = new Set<Hash>();
+    let hash = head;
+    let child: VersionRecord | undefined;
+    const finish = (end: HistoryEnd): VersionHistory => ({ versions, end, complete: end.kind === 'genesis' });
+    for (;;) {
+      if (limit !== undefined && versions.length >= limit) return finish({ kind: 'limit' });
+      if (seen.has(hash)) return finish({ kind: 'cycle', hash });
+      seen.add(hash);
+      const record = await this.get(hash);
+      if (record === undefined) return finish({ kind: 'missing', hash, neededBy: child?.hash });
+      if (child !== undefined) {
+        const precedes = record.round < child.round || (record.round === child.round && child.merged.length > 0);
+        if (!precedes) {
+          return finish({
+            kind: 'inconsistent',
+            hash,
+            child: child.hash,
+            problem: `parent round ${record.round} does not precede child round ${child.round}`,
+          });
+        }
+      }
+      versions.push(record);
+      if (record.round === 0) return finish({ kind: 'genesis' });
+      child = record;
+      hash = record.parent;
+    }
+  }
+}
+
+/** Every problem with `value` as a version record (empty when valid). */
+export function versionProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['must be an object'];
+  const v = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const round = v['round'];
+  if (typeof round !== 'number' || !Number.isSafeInteger(round) || round < 0) problems.push(`round must be a non-negative integer, got ${show(round)}`);
+  if (!isHash(v['hash'])) problems.push(`hash must be 64 lowercase hex characters, got ${show(v['hash'])}`);
+  const parent = v['parent'];
+  if (!(isHash(parent) || (parent === '' && round === 0))) {
+    problems.push(`parent must be 64 lowercase hex characters (or "" at round 0), got ${show(parent)}`);
+  }
+  if (isHash(parent) && parent === v['hash']) problems.push('parent must differ from hash');
+  const contributors = v['contributors'];
+  if (!Array.isArray(contributors)) {
+    problems.push('contributors must be an array');
+  } else {
+    contributors.forEach((c: unknown, i) => {
+      if (typeof c !== 'object' || c === null) return problems.push(`contributors[${i}] must be an object`);
+      const r = c as Record<string, unknown>;
+      if (typeof r['peer'] !== 'string' || r['peer'] === '') problems.push(`contributors[${i}].peer must be a non-empty string`);
+      if (!isHash(r['delta'])) problems.push(`contributors[${i}].delta must be 64 lowercase hex characters, got ${show(r['delta'])}`);
+      const samples = r['samples'];
+      if (typeof samples !== 'number' || !Number.isFinite(samples) || samples < 0) problems.push(`contributors[${i}].samples must be a non-negative number, got ${show(samples)}`);
+      return undefined;
+    });
+  }
+  const merged = v['merged'];
+  if (!Array.isArray(merged)) problems.push('merged must be an array');
+  else merged.forEach((m: unknown, i) => {
+    if (!isHash(m)) problems.push(`merged[${i}] must be 64 lowercase hex characters, got ${show(m)}`);
+  });
+  const metrics = v['metrics'];
+  if (metrics !== undefined) {
+    if (typeof metrics !== 'object' || metrics === null || Array.isArray(metrics)) problems.push('metrics must be an object');
+    else for (const key of ['accuracy', 'loss']) {
+      const m = (metrics as Record<string, unknown>)[key];
+      if (m !== undefined && (typeof m !== 'number' || !Number.isFinite(m))) problems.push(`metrics.${key} must be a finite number, got ${show(m)}`);
+    }
+  }
+  if (v['curator'] !== undefined && typeof v['curator'] !== 'string') problems.push(`curator must be a string, got ${show(v['curator'])}`);
+  const createdAt = v['createdAt'];
+  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) problems.push(`createdAt must be a number (Unix ms), got ${show(createdAt)}`);
+  return problems;
+}
+
+/** A copy with only the known fields, in a fixed order. */
+function normalize(v: VersionRecord): VersionRecord {
+  const out: { -readonly [K in keyof VersionRecord]: VersionRecord[K] } = {
+    round: v.round,
+    hash: v.hash,
+    parent: v.parent,
+    contributors: v.contributors.map((c) => ({ peer: c.peer, delta: c.delta, samples: c.samples })),
+    merged: [...v.merged],
+    createdAt: v.createdAt,
+  };
+  if (v.metrics !== undefined) {
+    const metrics: { accuracy?: number; loss?: number } = {};
+    if (v.metrics.accuracy !== undefined) metrics.accuracy = v.metrics.accuracy;
+    if (v.metrics.loss !== undefined) metrics.loss = v.metrics.loss;
+    out.metrics = metrics;
+  }
+  if (v.curator !== undefined) out.curator = v.curator;
+  return out;
+}
+
+/** The fields that define which version a record describes (not when or by whom it was noted). */
+function identityOf(v: VersionRecord): string {
+  return JSON.stringify([v.round, v.hash, v.parent, v.contributors, v.merged]);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
