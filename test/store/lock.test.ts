@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,8 +102,6 @@ describe('task store', () => {
 
 describe('task store across processes', () => {
   it('a second process is refused while the first runs, and takes over once it was killed', async () => {
-    const { spawn } = await import('node:child_process');
-    const { once } = await import('node:events');
     const storeIndex = new URL('../../node/store/index.ts', import.meta.url).href;
     const script =
       `const { openTaskStore } = await import(${JSON.stringify(storeIndex)});` +
