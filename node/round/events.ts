@@ -1,0 +1,102 @@
+/**
+ * What goes into the round engine (events) and what comes out (effects). The engine is a pure
+ * state machine: it never does I/O, reads no clock and draws no random numbers; every event
+ * carries the time it happened at. The runtime (a real peer or the simulator) carries out the
+ * effects and feeds their results back as events.
+ */
+import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, TrainMetrics } from '../../protocols/messages.ts';
+
+/** The version a peer trains from and serves. */
+export interface Head {
+  readonly round: number;
+  readonly hash: Hash;
+  /** Undefined for round 0, and for a version adopted by catching up without its advert. */
+  readonly parent: Hash | undefined;
+  readonly contributors: readonly Contributor[];
+  /** For a merge of same-round versions: the versions merged (sorted); else empty. */
+  readonly merged: readonly Hash[];
+  /** Who aggregated it: the advert's sender, or this peer. */
+  readonly curator: PeerIdString | undefined;
+  /** Size of the version blob; 0 when not known yet. */
+  readonly bytes: number;
+}
+
+export type TimerName = 'presence' | 'curate';
+
+/** A delta to aggregate: its advert and the peers known to hold its blob (sender first). */
+export interface DeltaOffer {
+  readonly from: PeerIdString;
+  readonly advert: DeltaAdvert;
+  readonly holders: readonly PeerIdString[];
+}
+
+/** A same-round version to merge: its hash, its contributors' total samples and its holders. */
+export interface MergeLeaf {
+  readonly hash: Hash;
+  readonly samples: number;
+  readonly holders: readonly PeerIdString[];
+}
+
+export interface RejectedDelta {
+  readonly peer: PeerIdString;
+  readonly delta: Hash;
+  readonly reason: string;
+}
+
+export type EngineEvent =
+  | { readonly type: 'start'; readonly now: number; readonly head: Head }
+  | { readonly type: 'advert'; readonly now: number; readonly from: PeerIdString; readonly advert: Advert }
+  | { readonly type: 'timer'; readonly now: number; readonly timer: TimerName }
+  | {
+      readonly type: 'trained';
+      readonly now: number;
+      readonly round: number;
+      readonly base: Hash;
+      readonly delta: Hash;
+      readonly bytes: number;
+      readonly samples: number;
+      readonly metrics: TrainMetrics;
+    }
+  | { readonly type: 'train-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string }
+  | {
+      readonly type: 'aggregated';
+      readonly now: number;
+      readonly round: number;
+      readonly base: Hash;
+      readonly version: Hash;
+      readonly bytes: number;
+      readonly contributors: readonly Contributor[];
+      readonly rejected: readonly RejectedDelta[];
+    }
+  | { readonly type: 'aggregate-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string }
+  | {
+      readonly type: 'merged';
+      readonly now: number;
+      readonly round: number;
+      readonly parent: Hash;
+      readonly version: Hash;
+      readonly bytes: number;
+      readonly leaves: readonly Hash[];
+    }
+  | { readonly type: 'merge-failed'; readonly now: number; readonly round: number; readonly leaves: readonly Hash[]; readonly reason: string }
+  /** The version blob `hash` is now held locally and decodes as the task's model. */
+  | { readonly type: 'fetched'; readonly now: number; readonly hash: Hash }
+  | { readonly type: 'fetch-failed'; readonly now: number; readonly hash: Hash; readonly reason: string };
+
+export type Effect =
+  | { readonly type: 'publish'; readonly advert: Advert }
+  /** Train from version `base` (held locally), store the delta, report `trained`. */
+  | { readonly type: 'train'; readonly round: number; readonly base: Hash }
+  /** Pull, validate and aggregate the deltas onto `base`, store the version, report `aggregated`. */
+  | { readonly type: 'aggregate'; readonly round: number; readonly base: Hash; readonly deltas: readonly DeltaOffer[] }
+  /** Pull the leaves, store their sample-weighted average, report `merged`. */
+  | { readonly type: 'merge'; readonly round: number; readonly parent: Hash; readonly leaves: readonly MergeLeaf[] }
+  /** Pull version blob `hash` from one of `holders`, report `fetched` or `fetch-failed`. */
+  | { readonly type: 'fetch-version'; readonly hash: Hash; readonly round: number; readonly holders: readonly PeerIdString[] }
+  /** The peer moved to a new head: checkpoint it and record its provenance. */
+  | { readonly type: 'adopt'; readonly head: Head }
+  | { readonly type: 'set-timer'; readonly timer: TimerName; readonly delayMs: number }
+  | { readonly type: 'cancel-timer'; readonly timer: TimerName }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string }
+  /** The stopping rule's round limit is reached; the peer keeps serving but trains no more. */
+  | { readonly type: 'finished'; readonly head: Head };

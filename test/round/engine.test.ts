@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { curatorRanking, inCohort } from '../../node/round/election.ts';
+import { FakeFederation } from './fake-federation.ts';
+
+/** Virtual ms by which every live peer has adopted round `round`. */
+function runToRound(world: FakeFederation, round: number, limit = 60_000): void {
+  world.runUntil(limit, () => [...world.engines.keys()].filter((p) => !world.down.has(p)).every((p) => (world.headOf(p)?.round ?? 0) >= round));
+}
+
+describe('election', () => {
+  it('ranks peers the same way everywhere and differently per round and base', () => {
+    const peers = ['a', 'b', 'c', 'd', 'e'];
+    const ranking = curatorRanking(3, 'ff'.repeat(32), peers);
+    expect(curatorRanking(3, 'ff'.repeat(32), [...peers].reverse())).toEqual(ranking);
+    expect([...ranking].sort()).toEqual(peers);
+    const curators = new Set(Array.from({ length: 20 }, (_, r) => curatorRanking(r, 'ff'.repeat(32), peers)[0]));
+    expect(curators.size).toBeGreaterThan(2);
+    expect(curatorRanking(3, '00'.repeat(32), peers)).not.toEqual(ranking);
+  });
+
+  it('draws cohorts of about the requested fraction, everyone at fraction 1', () => {
+    const peers = Array.from({ length: 2000 }, (_, i) => `peer-${i}`);
+    const chosen = peers.filter((p) => inCohort(7, 'ab'.repeat(32), p, 0.3)).length;
+    expect(chosen / peers.length).toBeGreaterThan(0.26);
+    expect(chosen / peers.length).toBeLessThan(0.34);
+    expect(peers.every((p) => inCohort(7, 'ab'.repeat(32), p, 1))).toBe(true);
+  });
+});
+
+describe('round engine (curator mode)', () => {
+  it('runs rounds in which every peer contributes and all agree on each version', () => {
+    const world = new FakeFederation({ peers: 5 });
+    world.startAll();
+    runToRound(world, 4);
+    const heads = world.peers.map((p) => world.headOf(p)!);
+    expect(new Set(heads.map((h) => h.hash)).size).toBe(1);
+    expect(heads[0]!.round).toBe(4);
+    const byRound = new Map<number, Set<string>>();
+    for (const { advert } of world.versions) byRound.set(advert.round, (byRound.get(advert.round) ?? new Set()).add(advert.hash));
+    for (let round = 1; round <= 4; round++) expect(byRound.get(round)?.size, `versions for round ${round}`).toBe(1);
+    const final = world.versions.find((v) => v.advert.round === 4)!;
+    expect(final.advert.contributors.map((c) => c.peer)).toEqual(world.peers);
+    // Each round adds the mean delta (1) to the model value.
+    expect(world.values.get(heads[0]!.hash)).toBe(4);
+    const curators = new Set(world.versions.map((v) => v.from));
+    expect(curators.size).toBeGreaterThan(1);
+    // The curator of each round is the first of the ranking every peer computed.
+    for (const { from, advert } of world.versions) {
+      expect(from).toBe(curatorRanking(advert.round, advert.parent, world.peers)[0]);
+    }
+    // Closing early once every delta is in: rounds take about training time, not the window.
+    expect(world.now).toBeLessThan(4 * 400);
+  });
+
+  it('lets the first standby finish a round whose curator crashed', () => {
+    const world = new FakeFederation({ peers: 5 });
+    world.startAll();
+    runToRound(world, 1);
+    const head = world.headOf(world.peers[0]!)!;
+    const [curator, standby] = curatorRanking(2, head.hash, world.peers);
+    world.crash(curator!);
+    runToRound(world, 2);
+    const round2 = world.versions.filter((v) => v.advert.round === 2);
+    expect(round2).toHaveLength(1);
+    expect(round2[0]!.from).toBe(standby);
+    expect(round2[0]!.advert.contributors.map((c) => c.peer)).not.toContain(curator);
+    expect(round2[0]!.advert.contributors).toHaveLength(4);
+    for (const peer of world.peers.filter((p) => p !== curator)) expect(world.headOf(peer)!.round).toBe(2);
+  });
+
+  // minPeers above the peer count: no early close, so every round lasts its collection window and
+  // a side without the curator waits for its best standby's slot.
+  it('merges the two versions a partition produced, losing no contribution', () => {
+    const world = new FakeFederation({ peers: 6, config: { minPeers: 10 } });
+    world.startAll();
+    runToRound(world, 1);
+    const ranking = curatorRanking(2, world.headOf(world.peers[0]!)!.hash, world.peers);
+    // The curator's side and standby 1's side both finish round 2 before either finishes round 3.
+    world.partition(ranking.filter((_, i) => i % 2 === 0), ranking.filter((_, i) => i % 2 === 1));
+    const round2Versions = () => new Set(world.versions.filter((v) => v.advert.round === 2 && v.advert.merged.length === 0).map((v) => v.advert.hash));
+    world.runUntil(60_000, () => round2Versions().size === 2);
+    expect(round2Versions().size).toBe(2);
+    world.heal();
+    const merged = () => world.peers.map((p) => world.headOf(p)!).find((h) => h.merged.length > 0);
+    world.runUntil(world.now + 5000, () => merged() !== undefined);
+    const head = merged()!;
+    expect(head.round).toBe(2);
+    expect([...head.merged]).toEqual([...round2Versions()].sort());
+    expect(head.contributors.map((c) => c.peer).sort()).toEqual(world.peers);
+    // Both branches added 1 from the same parent: their sample-weighted merge is 2.
+    expect(world.values.get(head.hash)).toBe(2);
+    runToRound(world, 3);
+    for (const peer of world.peers) expect(world.headOf(peer)!.round).toBeGreaterThanOrEqual(3);
+    const round3 = world.versions.filter((v) => v.advert.round === 3);
+    expect(round3).toHaveLength(1);
+    expect(round3[0]!.advert.parent).toBe(head.hash);
+    expect(round3[0]!.advert.contributors).toHaveLength(6);
+  });
+
+  it('says loudly which contributions a longer branch superseded', () => {
+    const world = new FakeFederation({ peers: 6, config: { minPeers: 10 } });
+    world.startAll();
+    runToRound(world, 1);
+    const ranking = curatorRanking(2, world.headOf(world.peers[0]!)!.hash, world.peers);
+    // Standby 3's side finishes round 2 only after the curator's side has finished round 3.
+    const [left, right] = [ranking.slice(0, 3), ranking.slice(3)];
+    world.partition(left, right);
+    const roundOf = (group: string[]) => Math.min(...group.map((p) => world.headOf(p)!.round));
+    world.runUntil(60_000, () => Math.abs(roundOf(left) - roundOf(right)) >= 1 && Math.min(roundOf(left), roundOf(right)) >= 2);
+    const behind = roundOf(left) < roundOf(right) ? left : right;
+    const abandoned = world.headOf(behind[0]!)!;
+    world.heal();
+    world.runUntil(world.now + 5000, () => new Set(world.peers.map((p) => world.headOf(p)!.hash)).size === 1);
+    const warnings = world.logs.filter((l) => l.level === 'warn' && l.message.includes(`version ${abandoned.hash.slice(0, 12)}`));
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]!.message).toContain(`contributors ${abandoned.contributors.map((c) => c.peer).join(', ')}`);
+  });
+
+  it('brings a late joiner up to date and into the next round', () => {
+    const world = new FakeFederation({ peers: 5 });
+    const [late, ...early] = world.peers;
+    for (const peer of early) world.start(peer);
+    runToRound(world, 3);
+    world.start(late!);
+    world.runUntil(world.now + 5000, () => (world.headOf(late!)?.round ?? 0) >= 5);
+    expect(world.headOf(late!)!.round).toBeGreaterThanOrEqual(5);
+    const joined = world.versions.filter((v) => v.advert.contributors.some((c) => c.peer === late));
+    expect(joined.length).toBeGreaterThan(0);
+  });
+
+  it('trains only the cohort when the fraction is below one', () => {
+    const world = new FakeFederation({ peers: 12, config: { cohortFraction: 0.5 } });
+    world.startAll();
+    runToRound(world, 3);
+    for (const { advert } of world.versions) {
+      const expected = world.peers.filter((p) => inCohort(advert.round, advert.parent, p, 0.5));
+      expect(advert.contributors.map((c) => c.peer)).toEqual(expected);
+    }
+  });
+
+  it('stops training at the round limit', () => {
+    const world = new FakeFederation({ peers: 3, config: { maxRounds: 2 } });
+    world.startAll();
+    world.runUntil(20_000);
+    expect(world.peers.map((p) => world.headOf(p)!.round)).toEqual([2, 2, 2]);
+    expect(Math.max(...world.versions.map((v) => v.advert.round))).toBe(2);
+  });
+});
