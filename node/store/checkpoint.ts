@@ -72,6 +72,7 @@ export class CheckpointStore {
   readonly #blobs: BlobStore;
   readonly #versions: VersionStore | undefined;
   readonly #warn: WarningSink;
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(init: CheckpointStoreInit) {
     this.path = join(init.dir, CHECKPOINT_FILE);
@@ -83,8 +84,17 @@ export class CheckpointStore {
     this.#warn = init.onWarning ?? consoleWarning;
   }
 
-  /** Writes `checkpoint` atomically, keeping the current one as the previous. */
-  async save(checkpoint: Checkpoint): Promise<void> {
+  /**
+   * Writes `checkpoint` atomically, keeping the current one as the previous. Saves from this
+   * process are serialised (each one completes before the next starts).
+   */
+  save(checkpoint: Checkpoint): Promise<void> {
+    const run = this.#saving.then(() => this.#save(checkpoint));
+    this.#saving = run.catch(() => undefined);
+    return run;
+  }
+
+  async #save(checkpoint: Checkpoint): Promise<void> {
     const problems = checkpointProblems(checkpoint, this.task);
     if (problems.length > 0) throw new StoreError(`invalid checkpoint: ${problems.join('; ')}`);
     const current = await this.#read(this.path);

@@ -29,6 +29,13 @@ describe('checkpoint', () => {
     expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('serialises concurrent saves: the last one wins and the previous is the one before it', async () => {
+    const { checkpoint: store } = await t.open();
+    await Promise.all([1, 2, 3, 4].map((round) => store.save(checkpoint(round, fakeHash(`v${round}`)))));
+    expect((await store.load())?.round).toBe(4);
+    expect(JSON.parse(await readFile(store.previousPath, 'utf8')).round).toBe(3);
+  });
+
   it('refuses an invalid checkpoint or one of another task', async () => {
     const { checkpoint: store } = await t.open();
     await expect(store.save({ ...checkpoint(1, fakeHash('v1')), task: 'other-task' })).rejects.toThrow(/task must be "test-task"/);
