@@ -14,3 +14,4 @@ export {
   BlobUnavailableError,
   type BlobAttempt,
 } from './errors.ts';
+export { blobPort, BlobPortError, type BlobPort, type BlobPortOptions } from './port.ts';

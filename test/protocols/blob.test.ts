@@ -12,6 +12,7 @@ import {
   BlobProtocolError,
   BlobTooLargeError,
   BlobUnavailableError,
+  blobPort,
   fetchBlob,
   fetchFromHolders,
   serveBlobs,
@@ -74,6 +75,15 @@ async function evilServer(host: Host, respond: (stream: Stream) => Promise<void>
     }
   });
   return streams;
+}
+
+/** Promise.withResolvers, which the ES2023 lib does not type. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
 }
 
 function sendAll(stream: Stream, ...pieces: Uint8Array[]): void {
@@ -262,7 +272,7 @@ describe('blob protocol', () => {
 
   it('aborts a stalled fetch at the AbortSignal deadline and closes the stream on both sides', async () => {
     const { server, client } = await pair();
-    const stalled = Promise.withResolvers<void>();
+    const stalled = deferred();
     const streams = await evilServer(server, async (stream) => {
       sendAll(stream, encodeResponseHeader({ status: 'ok', size: 1000 }), chunkFrame(new Uint8Array(10)));
       stalled.resolve();
@@ -322,8 +332,8 @@ describe('blob protocol', () => {
   it('answers busy beyond maxConcurrentStreams', async () => {
     const { server, client } = await pair();
     const blob = randomBytes(8, 100);
-    const release = Promise.withResolvers<void>();
-    const entered = Promise.withResolvers<void>();
+    const release = deferred();
+    const entered = deferred();
     const lookup = store(blob);
     await serveBlobs(
       server,
@@ -383,6 +393,51 @@ describe('blob protocol', () => {
     });
     expect(sha256(fetched)).toBe(sha256(blob));
     expect(failures).toEqual(['BlobAbortedError']);
+  });
+
+  it('aborts a requester that stalls mid-request at timeoutMs, and one whose lookup fails', async () => {
+    const { server, client } = await pair();
+    const errors: string[] = [];
+    const timedOut = deferred();
+    const handle = await serveBlobs(
+      server,
+      async (hash) => {
+        throw new Error(`disk error reading ${hash}`);
+      },
+      {
+        maxBytes: MiB,
+        timeoutMs: 300,
+        onError: (_peer, error) => {
+          errors.push(error.name);
+          if (error.name === 'BlobServeTimeoutError') timedOut.resolve();
+        },
+      },
+    );
+    const stream = await client.dialProtocol(server.peerId, BLOB_PROTOCOL, { signal: deadline() });
+    stream.send(Uint8Array.of(41, 1, 2, 3)); // and never the rest, nor a close
+    await timedOut.promise;
+    await untilClosed(stream);
+    expect(stream.status).toBe('reset');
+    expect(handle.active).toBe(0);
+
+    const error = await failure(fetchBlob(client, server.peerId, 'ab'.repeat(32), { maxBytes: MiB, signal: deadline() }));
+    expect(error).toBeInstanceOf(BlobFetchError);
+    expect(errors).toEqual(['BlobServeTimeoutError', 'Error']);
+  });
+
+  it('implements the Transport fetch and serve ports', async () => {
+    const { server, client } = await pair();
+    const blob = randomBytes(11, 4321);
+    const serving = blobPort(server, { serve: { maxBytes: MiB } });
+    serving.serve(store(blob));
+    await serving.serving();
+    const fetching = blobPort(client, { serve: { maxBytes: MiB } });
+    const fetched = await fetching.fetch(sha256(blob), [server.peerId.toString()], { maxBytes: MiB, signal: deadline() });
+    expect(sha256(fetched)).toBe(sha256(blob));
+    await serving.stop();
+    await expect(fetching.fetch(sha256(blob), [server.peerId.toString()], { maxBytes: MiB, signal: deadline() })).rejects.toThrow(
+      BlobUnavailableError,
+    );
   });
 
   it('stops serving after stop()', async () => {
