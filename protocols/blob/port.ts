@@ -3,9 +3,10 @@
  * advert half (publish, onAdvert) lives with the advert protocol; a peer's Transport combines both.
  */
 import type { Transport } from '../../node/round/ports.ts';
+import type { Hash, PeerIdString } from '../messages.ts';
 import { fetchFromHolders, type BlobClientHost } from './client.ts';
 import type { BlobError } from './errors.ts';
-import { serveBlobs, type BlobServer, type BlobServerHost, type ServeBlobsOptions } from './server.ts';
+import { serveBlobs, type BlobLookup, type BlobServer, type BlobServerHost, type ServeBlobsOptions } from './server.ts';
 
 export interface BlobPortOptions {
   /** How blobs are served once `serve` is called. */
@@ -16,12 +17,19 @@ export interface BlobPortOptions {
   readonly onFetchFailure?: (peer: string, error: BlobError) => void;
 }
 
-export interface BlobPort extends Pick<Transport, 'fetch' | 'serve'> {
-  /** Resolves once `serve`'s registration finished (rejects if it failed). */
-  readonly serving: () => Promise<void>;
-  /** Stops serving (if `serve` was called). */
+/** Assignable to the Transport's `fetch` and `serve` (checked below). */
+export interface BlobPort {
+  /** Fetches from the first of `holders` that serves matching content (see fetchFromHolders). */
+  fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal }): Promise<Uint8Array>;
+  /** Starts serving from `lookup`; resolves once registered. May be called once. */
+  serve(lookup: BlobLookup): Promise<void>;
+  /** Stops serving (if `serve` was called); idempotent. */
   stop(): Promise<void>;
 }
+
+/** Compile-time check that a BlobPort fills the Transport's blob methods (never called). */
+const asTransportBlobMethods = (port: BlobPort): Pick<Transport, 'fetch' | 'serve'> => port;
+void asTransportBlobMethods;
 
 export class BlobPortError extends Error {
   override name = 'BlobPortError';
@@ -39,13 +47,9 @@ export function blobPort(host: BlobClientHost & BlobServerHost, options: BlobPor
         ...(options.onFetchFailure === undefined ? {} : { onFailure: options.onFetchFailure }),
       });
     },
-    serve(lookup) {
+    async serve(lookup) {
       if (server !== undefined) throw new BlobPortError('serve() was already called on this blob port');
       server = serveBlobs(host, lookup, options.serve);
-      server.catch(() => {}); // reported through serving()
-    },
-    async serving() {
-      if (server === undefined) throw new BlobPortError('serve() has not been called');
       await server;
     },
     async stop() {

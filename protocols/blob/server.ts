@@ -70,6 +70,8 @@ export async function serveBlobs(host: BlobServerHost, lookup: BlobLookup, optio
     const signal = controller.signal;
     const busy = active.size >= maxConcurrent;
     if (!busy) active.add(stream);
+    /** Set once the whole answer was handed to the muxer: a reset after that is the requester hanging up. */
+    let answered = false;
     try {
       if (busy) {
         await sendHeader(stream, 'busy', 0, signal);
@@ -81,12 +83,13 @@ export async function serveBlobs(host: BlobServerHost, lookup: BlobLookup, optio
           await answer(stream, request, signal);
         }
       }
+      answered = true;
       await stream.close({ signal });
       await waitClosed(stream, signal);
     } catch (error) {
       const reason = error instanceof Error ? error : new Error(String(error));
       stream.abort(reason);
-      options.onError?.(peer, reason);
+      if (!answered || reason instanceof BlobServeTimeoutError) options.onError?.(peer, reason);
     } finally {
       clearTimeout(timer);
       active.delete(stream);

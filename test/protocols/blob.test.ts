@@ -429,8 +429,7 @@ describe('blob protocol', () => {
     const { server, client } = await pair();
     const blob = randomBytes(11, 4321);
     const serving = blobPort(server, { serve: { maxBytes: MiB } });
-    serving.serve(store(blob));
-    await serving.serving();
+    await serving.serve(store(blob));
     const fetching = blobPort(client, { serve: { maxBytes: MiB } });
     const fetched = await fetching.fetch(sha256(blob), [server.peerId.toString()], { maxBytes: MiB, signal: deadline() });
     expect(sha256(fetched)).toBe(sha256(blob));
