@@ -51,10 +51,14 @@ export class RoundEngine {
   #merging = false;
   #finished = false;
   readonly #lastSeen = new Map<PeerIdString, number>();
+  /** The head round each peer last announced. */
+  readonly #peerRound = new Map<PeerIdString, number>();
   readonly #holders = new Map<Hash, Set<PeerIdString>>();
   readonly #versions = new Map<Hash, KnownVersion>();
   /** Deltas for the round after the head, by sender. */
   #deltas = new Map<PeerIdString, DeltaAdvert>();
+  /** Deltas for the round after that (from peers that adopted the next version before us). */
+  #early = new Map<PeerIdString, DeltaAdvert>();
   /** Versions being pulled, and what adopting each would make the head. */
   readonly #fetching = new Map<Hash, Head>();
   /** "theirHead>ourHead" pairs we re-published our head's advert for. */
@@ -78,11 +82,17 @@ export class RoundEngine {
     return this.#head === undefined ? [] : curatorRanking(this.round, this.#head.hash, this.livePeers(now));
   }
 
-  /** Live peers expected to train the current round. */
+  /**
+   * Live peers expected to train the current round: in its cohort, and not more than one round
+   * behind (a peer one round behind has just not seen the new version yet; further behind, it is
+   * catching up and will not deliver in time).
+   */
   expected(now: number): PeerIdString[] {
     const head = this.#head;
     if (head === undefined) return [];
-    return this.livePeers(now).filter((peer) => inCohort(head.round + 1, head.hash, peer, this.config.cohortFraction));
+    return this.livePeers(now).filter(
+      (peer) => (this.#peerRound.get(peer) ?? head.round) >= head.round - 1 && inCohort(head.round + 1, head.hash, peer, this.config.cohortFraction),
+    );
   }
 
   /** Peers heard from within the peer timeout, this one included. */
@@ -176,7 +186,9 @@ export class RoundEngine {
   #startRound(now: number, effects: Effect[]): void {
     const head = this.#head!;
     const round = head.round + 1;
-    this.#deltas = new Map([...this.#deltas].filter(([, advert]) => advert.round === round && this.#acceptsBase(advert.base)));
+    const carried = [...this.#deltas, ...this.#early].filter(([, advert]) => advert.round === round && this.#acceptsBase(advert.base));
+    this.#deltas = new Map(carried);
+    this.#early = new Map();
     this.#curating = false;
     this.#roundStartedAt = now;
     effects.push({ type: 'cancel-timer', timer: 'curate' });
@@ -201,6 +213,10 @@ export class RoundEngine {
     const head = this.#head;
     if (head !== undefined) {
       effects.push({ type: 'publish', advert: { kind: 'presence', task: this.config.task, round: head.round, head: head.hash, age: 0, sentAt: now } });
+      // Adverts are not stored by the network: announce our open delta again, for peers that
+      // joined, reconnected or were not subscribed yet when it was first published.
+      const ours = this.#deltas.get(this.config.self);
+      if (ours !== undefined && !this.#curating) effects.push({ type: 'publish', advert: { ...ours, sentAt: now } });
     }
     for (const [peer, seen] of this.#lastSeen) if (now - seen > this.config.peerTimeoutMs * 4) this.#lastSeen.delete(peer);
     effects.push({ type: 'set-timer', timer: 'presence', delayMs: this.config.presenceIntervalMs });
@@ -235,14 +251,17 @@ export class RoundEngine {
     this.#lastSeen.set(from, now);
     switch (advert.kind) {
       case 'presence':
+        this.#peerRound.set(from, advert.round);
         this.#addHolder(advert.head, from);
         this.#onPresence(from, advert.round, advert.head, now, effects);
         break;
       case 'delta':
+        this.#peerRound.set(from, Math.max(this.#peerRound.get(from) ?? 0, advert.round - 1));
         this.#addHolder(advert.delta, from);
         this.#onDelta(from, advert, now, effects);
         break;
       case 'version':
+        this.#peerRound.set(from, Math.max(this.#peerRound.get(from) ?? 0, advert.round));
         this.#addHolder(advert.hash, from);
         this.#onVersion(from, advert, now, effects);
         break;
@@ -292,7 +311,12 @@ export class RoundEngine {
   }
 
   #onDelta(from: PeerIdString, advert: DeltaAdvert, now: number, effects: Effect[]): void {
+    if (advert.round === this.round + 1) {
+      this.#early.set(from, advert);
+      return;
+    }
     if (advert.round !== this.round || !this.#acceptsBase(advert.base)) return;
+    if (this.#deltas.get(from)?.delta === advert.delta) return; // the same delta announced again
     if (this.#curating) {
       effects.push({ type: 'log', level: 'info', message: `round ${advert.round}: delta from ${from} arrived after aggregation began; it misses this round` });
     }

@@ -18,7 +18,9 @@ export interface Transport {
    */
   fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal }): Promise<Uint8Array>;
   /** Serves blobs to other peers: `lookup` returns the bytes of a hash this peer holds. */
-  serve(lookup: (hash: Hash) => Promise<Uint8Array | undefined>): void;
+  serve(lookup: (hash: Hash) => Promise<Uint8Array | undefined>): Promise<void>;
+  /** Stops publishing, receiving and serving; idempotent. */
+  stop(): Promise<void>;
 }
 
 export interface Clock {

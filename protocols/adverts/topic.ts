@@ -137,9 +137,11 @@ export class ReplayGuard {
     const digest = createHash('sha256').update(data).digest('hex');
     const first = this.#bytes.get(digest);
     if (first !== undefined) {
-      return first.from === from
-        ? { code: 'duplicate', reason: `the same ${advert.kind} advert again from its author` }
-        : { code: 'replay', reason: `replay of a ${advert.kind} advert first published by ${first.from}` };
+      if (first.from === from) return { code: 'duplicate', reason: `the same ${advert.kind} advert again from its author` };
+      // Presence and version adverts name no author: two honest peers may send identical bytes
+      // (same head, same millisecond; a head re-announced). Only a delta advert claims work.
+      if (advert.kind === 'delta') return { code: 'replay', reason: `replay of a delta advert first published by ${first.from}` };
+      return undefined;
     }
     if (advert.kind === 'delta') {
       const owner = this.#deltas.get(advert.delta);

@@ -1,0 +1,212 @@
+/**
+ * The learning half of a peer: the task's TF.js model and the operations the round engine
+ * asks for, on blobs. A version blob is the model's weights — followed by the aggregation
+ * strategy's server state (`server-state/<i>` tensors), if it has any — in the GFLW f32
+ * encoding; a delta blob is w − base in the task's delta encoding.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { createStrategy } from '../aggregate/index.ts';
+import type { StatefulStrategy } from '../aggregate/server-optimizers.ts';
+import type { AggregationStrategy, Contribution } from '../aggregate/strategy.ts';
+import type { Dataset } from '../learn/data/dataset.ts';
+import { createModel, type ModelShape, type ModelSpec } from '../learn/model.ts';
+import { modelManifest, readWeights, writeWeights } from '../learn/model-weights.ts';
+import { Rng } from '../learn/rng.ts';
+import { evaluate, trainLocal, type EvalMetrics, type TrainingPlan } from '../learn/trainer.ts';
+import {
+  allFinite,
+  decodeWeights,
+  encodeWeights,
+  l2Norm,
+  subtractInto,
+  type WeightsEncoding,
+  type WeightsManifest,
+} from '../learn/weights/index.ts';
+import type { TrainMetrics } from '../../protocols/messages.ts';
+import type { TaskManifest } from '../task/manifest.ts';
+
+const STATE_PREFIX = 'server-state/';
+
+export interface LearnerInit {
+  readonly task: TaskManifest;
+  readonly model: ModelSpec;
+  readonly shape: ModelShape;
+  /** This peer's local training data (already through the data gate). */
+  readonly data: Dataset;
+  /** Seeds local shuffling; differs per peer. */
+  readonly seed: string;
+}
+
+export interface TrainedDelta {
+  readonly blob: Uint8Array;
+  readonly samples: number;
+  readonly metrics: TrainMetrics;
+}
+
+export interface OfferedDelta {
+  readonly from: string;
+  readonly blob: Uint8Array;
+  readonly samples: number;
+}
+
+export interface AggregateResult {
+  readonly blob: Uint8Array;
+  readonly accepted: readonly OfferedDelta[];
+  readonly rejected: readonly { readonly from: string; readonly reason: string }[];
+}
+
+function isStateful(strategy: AggregationStrategy): strategy is StatefulStrategy {
+  return 'exportState' in strategy;
+}
+
+export class Learner {
+  readonly #model: LayersModel;
+  readonly #manifest: WeightsManifest;
+  readonly #task: TaskManifest;
+  readonly #data: Dataset;
+  readonly #rng: Rng;
+
+  private constructor(model: LayersModel, init: LearnerInit) {
+    this.#model = model;
+    this.#manifest = modelManifest(model);
+    this.#task = init.task;
+    this.#data = init.data;
+    this.#rng = new Rng(init.seed);
+  }
+
+  static async create(init: LearnerInit): Promise<Learner> {
+    return new Learner(await createModel(init.model, init.shape, init.task.model.seed), init);
+  }
+
+  get plan(): TrainingPlan {
+    return this.#task.training;
+  }
+
+  /** The task's round-0 version: the model's initial weights. Identical on every peer. */
+  genesisBlob(): Uint8Array {
+    return encodeWeights(readWeights(this.#model), 'f32');
+  }
+
+  #strategy(): AggregationStrategy {
+    const { strategy, serverLearningRate, momentum } = this.#task.aggregation;
+    return createStrategy(strategy, { ...(serverLearningRate === undefined ? {} : { serverLearningRate }), ...(momentum === undefined ? {} : { momentum }) });
+  }
+
+  /** Splits a version blob into model weights and server state. */
+  #decodeVersion(blob: Uint8Array): { weights: Float32Array; state: Float32Array[] } {
+    const decoded = decodeWeights(blob, undefined, { maxBytes: this.#task.timing.maxBlobBytes });
+    const modelTensors = decoded.manifest.tensors.slice(0, this.#manifest.tensors.length);
+    const weightsLength = this.#manifest.tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
+    const same = modelTensors.length === this.#manifest.tensors.length && modelTensors.every((t, i) => t.name === this.#manifest.tensors[i]!.name && t.shape.join() === this.#manifest.tensors[i]!.shape.join());
+    if (!same) throw new Error('the version does not hold this task\'s model weights');
+    const state: Float32Array[] = [];
+    let offset = weightsLength;
+    for (const tensor of decoded.manifest.tensors.slice(this.#manifest.tensors.length)) {
+      if (!tensor.name.startsWith(STATE_PREFIX)) throw new Error(`unexpected tensor ${tensor.name} in a version`);
+      state.push(decoded.values.slice(offset, offset + weightsLength));
+      offset += weightsLength;
+    }
+    return { weights: decoded.values.subarray(0, weightsLength), state };
+  }
+
+  #encodeVersion(weights: Float32Array, state: readonly Float32Array[]): Uint8Array {
+    const tensors = [...this.#manifest.tensors, ...state.map((_, i) => ({ name: `${STATE_PREFIX}${i}`, shape: [weights.length], dtype: 'float32' as const }))];
+    const values = new Float32Array(weights.length * (1 + state.length));
+    values.set(weights);
+    state.forEach((s, i) => values.set(s, weights.length * (i + 1)));
+    return encodeWeights({ manifest: { tensors }, values }, 'f32');
+  }
+
+  /** Checks that a blob is a version of this task's model (used after pulling one). */
+  checkVersion(blob: Uint8Array): void {
+    this.#decodeVersion(blob);
+  }
+
+  /** Trains from the base version on local data; returns the encoded delta. */
+  async train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
+    const base = this.#decodeVersion(baseBlob).weights;
+    writeWeights(this.#model, { manifest: this.#manifest, values: base });
+    const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
+    const trained = readWeights(this.#model).values;
+    const delta = new Float32Array(trained.length);
+    subtractInto(delta, trained, base);
+    const blob = encodeWeights({ manifest: this.#manifest, values: delta }, this.#task.encoding as WeightsEncoding);
+    return { blob, samples: metrics.samples, metrics: { loss: metrics.loss, accuracy: metrics.accuracy } };
+  }
+
+  /** Why a delta cannot be aggregated, or undefined when it can. */
+  #deltaProblem(offered: OfferedDelta): { reason: string } | { values: Float32Array } {
+    let values: Float32Array;
+    try {
+      values = decodeWeights(offered.blob, this.#manifest, { maxBytes: this.#task.timing.maxBlobBytes }).values;
+    } catch (error) {
+      return { reason: `undecodable: ${(error as Error).message}` };
+    }
+    const bad = allFinite(values);
+    if (bad >= 0) return { reason: `value ${bad} is not finite` };
+    const bound = this.#task.aggregation.maxDeltaNorm;
+    if (bound !== undefined) {
+      const norm = l2Norm(values);
+      if (norm > bound) return { reason: `L2 norm ${norm.toPrecision(4)} exceeds the task's bound ${bound}` };
+    }
+    if (!Number.isInteger(offered.samples) || offered.samples < 1) return { reason: `claims ${offered.samples} samples` };
+    return { values };
+  }
+
+  /** Validates every delta, aggregates the valid ones onto the base with the task's strategy. */
+  aggregate(baseBlob: Uint8Array, offered: readonly OfferedDelta[]): AggregateResult {
+    const base = this.#decodeVersion(baseBlob);
+    const strategy = this.#strategy();
+    if (isStateful(strategy)) strategy.importState(base.state);
+    const contributions: Contribution[] = [];
+    const accepted: OfferedDelta[] = [];
+    const rejected: { from: string; reason: string }[] = [];
+    for (const delta of offered) {
+      const checked = this.#deltaProblem(delta);
+      if ('reason' in checked) rejected.push({ from: delta.from, reason: checked.reason });
+      else {
+        contributions.push({ from: delta.from, delta: checked.values, samples: delta.samples });
+        accepted.push(delta);
+      }
+    }
+    if (contributions.length === 0) return { blob: new Uint8Array(), accepted, rejected };
+    const next = strategy.aggregate(base.weights, contributions);
+    return { blob: this.#encodeVersion(next, isStateful(strategy) ? strategy.exportState() : []), accepted, rejected };
+  }
+
+  /** The sample-weighted average of same-round versions (weights and server state alike). */
+  merge(leaves: readonly { readonly blob: Uint8Array; readonly samples: number }[]): Uint8Array {
+    const decoded = leaves.map((leaf) => ({ ...this.#decodeVersion(leaf.blob), samples: leaf.samples }));
+    const total = decoded.reduce((sum, leaf) => sum + leaf.samples, 0);
+    const first = decoded[0]!;
+    const average = (pick: (leaf: (typeof decoded)[number]) => Float32Array | undefined, length: number): Float32Array => {
+      const sum = new Float64Array(length);
+      for (const leaf of decoded) {
+        const values = pick(leaf) ?? new Float32Array(length);
+        const weight = leaf.samples / total;
+        for (let i = 0; i < length; i++) sum[i] = (sum[i] as number) + weight * (values[i] as number);
+      }
+      return Float32Array.from(sum);
+    };
+    const weights = average((leaf) => leaf.weights, first.weights.length);
+    const stateCount = Math.max(...decoded.map((leaf) => leaf.state.length));
+    const state = Array.from({ length: stateCount }, (_, i) => average((leaf) => leaf.state[i], first.weights.length));
+    return this.#encodeVersion(weights, state);
+  }
+
+  /** Loads a version into the model and evaluates it. */
+  evaluate(versionBlob: Uint8Array, dataset: Dataset): EvalMetrics {
+    writeWeights(this.#model, { manifest: this.#manifest, values: this.#decodeVersion(versionBlob).weights });
+    return evaluate(this.#model, dataset);
+  }
+
+  /** The model holding a version's weights, e.g. to export it. */
+  modelWith(versionBlob: Uint8Array): LayersModel {
+    writeWeights(this.#model, { manifest: this.#manifest, values: this.#decodeVersion(versionBlob).weights });
+    return this.#model;
+  }
+
+  dispose(): void {
+    this.#model.dispose();
+  }
+}

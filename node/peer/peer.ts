@@ -1,0 +1,107 @@
+/**
+ * One gossipfl peer taking part in one task: identity, libp2p host, the task's store, the
+ * learner on local data, the libp2p transport and the round runtime, started together and
+ * stopped together.
+ */
+import { join } from 'node:path';
+import type { Dataset } from '../learn/data/dataset.ts';
+import { createHost, type Host, type HostOptions } from '../host/host.ts';
+import { loadOrCreateIdentity } from '../host/identity.ts';
+import { systemClock, type Clock } from '../round/ports.ts';
+import { openTaskStore, type TaskStore } from '../store/index.ts';
+import type { TaskManifest } from '../task/manifest.ts';
+import { taskDataSchema, taskModelSpec } from '../task/manifest.ts';
+import { Learner } from './learner.ts';
+import { PeerRuntime, type PeerEvent } from './runtime.ts';
+import { libp2pTransport } from './transport.ts';
+
+export interface PeerOptions {
+  /** Holds `identity.key` and `tasks/<id>/`. */
+  readonly dataDir: string;
+  readonly task: TaskManifest;
+  readonly taskHash: string;
+  /** Where the manifest was read from: a relative `layers` model path is resolved against it. */
+  readonly taskPath: string;
+  /** Local training data, already through the data gate. */
+  readonly data: Dataset;
+  readonly host?: Omit<HostOptions, 'privateKey'>;
+  /** How often presence is announced. Default 2 s. */
+  readonly presenceIntervalMs?: number;
+  readonly clock?: Clock;
+  readonly onEvent?: (peer: string, event: PeerEvent) => void;
+}
+
+export interface Peer {
+  readonly id: string;
+  readonly host: Host;
+  readonly store: TaskStore;
+  readonly learner: Learner;
+  readonly runtime: PeerRuntime;
+  /** Blob bytes this peer pulled and served. */
+  readonly traffic: { fetched: number; served: number };
+  stop(): Promise<void>;
+}
+
+export async function startPeer(options: PeerOptions): Promise<Peer> {
+  const { task } = options;
+  const identity = await loadOrCreateIdentity(join(options.dataDir, 'identity.key'));
+  const id = identity.peerId.toString();
+  const emit = (event: PeerEvent) => options.onEvent?.(id, event);
+  if (identity.warning !== undefined) emit({ type: 'log', level: 'warn', message: identity.warning });
+  const schema = taskDataSchema(task);
+  const learner = await Learner.create({
+    task,
+    model: taskModelSpec(task, options.taskPath),
+    shape: { featureCount: schema.featureCount, classCount: schema.classes.length },
+    data: options.data,
+    seed: `${task.id}/${id}`,
+  });
+  const cleanup: (() => Promise<void>)[] = [async () => learner.dispose()];
+  const stopAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => {});
+  };
+  try {
+    const store = await openTaskStore(options.dataDir, task.id, { onWarning: (message) => emit({ type: 'log', level: 'warn', message }) });
+    cleanup.push(async () => store.close());
+    const host = await createHost({ ...options.host, privateKey: identity.privateKey });
+    cleanup.push(async () => host.stop());
+    const traffic = { fetched: 0, served: 0 };
+    let runtime: PeerRuntime | undefined;
+    const transport = libp2pTransport(host, task.id, {
+      maxBlobBytes: task.timing.maxBlobBytes,
+      currentRound: () => runtime?.engine.round ?? 0,
+      log: (message) => emit({ type: 'log', level: 'info', message }),
+      onBytes: (direction, bytes) => {
+        traffic[direction] += bytes;
+      },
+    });
+    const presenceIntervalMs = options.presenceIntervalMs ?? 2000;
+    runtime = new PeerRuntime({
+      engine: {
+        self: id,
+        task: task.id,
+        cohortFraction: task.cohort.fraction,
+        minPeers: task.cohort.minPeers,
+        collectionWindowMs: task.timing.collectionWindowMs,
+        curatorDeadlineMs: task.timing.curatorDeadlineMs,
+        presenceIntervalMs,
+        peerTimeoutMs: presenceIntervalMs * 3,
+        ...(task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds }),
+      },
+      taskHash: options.taskHash,
+      transport,
+      clock: options.clock ?? systemClock,
+      store,
+      learner,
+      maxBlobBytes: task.timing.maxBlobBytes,
+      fetchTimeoutMs: task.timing.curatorDeadlineMs,
+      onEvent: emit,
+    });
+    cleanup.push(() => runtime!.stop());
+    await runtime.start();
+    return { id, host, store, learner, runtime, traffic, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

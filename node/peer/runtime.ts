@@ -1,0 +1,260 @@
+/**
+ * Runs one peer's round engine: feeds it events, carries out its effects with the peer's
+ * learner, store and transport, and feeds the results back. The same runtime runs in a real
+ * peer (libp2p transport, system clock) and in the simulator (virtual ones).
+ */
+import type { Contributor, Hash } from '../../protocols/messages.ts';
+import { RoundEngine, type EngineConfig } from '../round/engine.ts';
+import type { Effect, EngineEvent, Head, TimerName } from '../round/events.ts';
+import type { Clock, Transport } from '../round/ports.ts';
+import type { TaskStore } from '../store/index.ts';
+import type { Learner, OfferedDelta } from './learner.ts';
+
+export type PeerEvent =
+  | { readonly type: 'adopted'; readonly head: Head }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string }
+  | { readonly type: 'rejected'; readonly round: number; readonly peer: string; readonly reason: string }
+  | { readonly type: 'trained'; readonly round: number; readonly samples: number; readonly seconds: number }
+  | { readonly type: 'finished'; readonly head: Head };
+
+export interface RuntimeInit {
+  readonly engine: EngineConfig;
+  readonly taskHash: Hash;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly store: TaskStore;
+  readonly learner: Learner;
+  readonly maxBlobBytes: number;
+  /** Longest a whole pull (all holders) may take. */
+  readonly fetchTimeoutMs: number;
+  readonly onEvent?: (event: PeerEvent) => void;
+}
+
+export class PeerRuntime {
+  readonly engine: RoundEngine;
+  readonly #init: RuntimeInit;
+  readonly #timers = new Map<TimerName, () => void>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #unsubscribe: (() => void) | undefined;
+  #stopped = false;
+  readonly #stopping = new AbortController();
+
+  constructor(init: RuntimeInit) {
+    this.#init = init;
+    this.engine = new RoundEngine(init.engine);
+  }
+
+  #emit(event: PeerEvent): void {
+    this.#init.onEvent?.(event);
+  }
+
+  /** Resumes from the checkpoint, or starts from the task's genesis version. */
+  async start(): Promise<Head> {
+    const { store, transport } = this.#init;
+    const head = (await this.#resume()) ?? (await this.#genesis());
+    await transport.serve((hash) => store.blobs.get(hash));
+    this.#unsubscribe = transport.onAdvert(({ from, advert }) => this.#dispatch({ type: 'advert', now: this.#init.clock.now(), from, advert }));
+    this.#dispatch({ type: 'start', now: this.#init.clock.now(), head });
+    return head;
+  }
+
+  async #resume(): Promise<Head | undefined> {
+    const { store } = this.#init;
+    const checkpoint = await store.checkpoint.load();
+    if (checkpoint === undefined) return undefined;
+    const verification = await store.checkpoint.verify();
+    if (!verification.ok) {
+      throw new Error(`the checkpoint in ${store.dir} cannot be resumed: ${verification.problems.join('; ')}`);
+    }
+    const record = await store.versions.get(checkpoint.head);
+    const blob = await store.blobs.get(checkpoint.head);
+    this.#init.learner.checkVersion(blob!);
+    this.#emit({ type: 'log', level: 'info', message: `resuming at round ${checkpoint.round} (version ${checkpoint.head.slice(0, 12)})` });
+    return {
+      round: checkpoint.round,
+      hash: checkpoint.head,
+      parent: record?.parent === '' ? undefined : record?.parent,
+      contributors: record?.contributors ?? [],
+      merged: record?.merged ?? [],
+      curator: record?.curator,
+      bytes: blob!.byteLength,
+    };
+  }
+
+  async #genesis(): Promise<Head> {
+    const { store, learner } = this.#init;
+    const blob = learner.genesisBlob();
+    const hash = await store.blobs.put(blob);
+    const head: Head = { round: 0, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: blob.byteLength };
+    await this.#persist(head);
+    return head;
+  }
+
+  async #persist(head: Head): Promise<void> {
+    const { store, taskHash } = this.#init;
+    await store.versions.record({
+      round: head.round,
+      hash: head.hash,
+      parent: head.parent ?? '',
+      contributors: head.contributors,
+      merged: head.merged,
+      ...(head.curator === undefined ? {} : { curator: head.curator }),
+      createdAt: this.#init.clock.now(),
+    }).catch((error: unknown) => {
+      // A record for this hash with other provenance (e.g. learnt later) is kept as it is.
+      this.#emit({ type: 'log', level: 'warn', message: `version record ${head.hash.slice(0, 12)}: ${(error as Error).message}` });
+    });
+    await store.checkpoint.save({ task: store.taskId, taskHash, round: head.round, head: head.hash, updatedAt: this.#init.clock.now() });
+  }
+
+  #dispatch(event: EngineEvent): void {
+    if (this.#stopped) return;
+    let effects: Effect[];
+    try {
+      effects = this.engine.handle(event);
+    } catch (error) {
+      this.#emit({ type: 'log', level: 'warn', message: `the round engine refused an event (${event.type}): ${(error as Error).message}` });
+      return;
+    }
+    for (const effect of effects) this.#execute(effect);
+  }
+
+  /** Runs an async effect; its result or failure comes back as an engine event. */
+  #background(work: () => Promise<EngineEvent>, onError: (reason: string) => EngineEvent): void {
+    const running = work().then(
+      (event) => this.#dispatch(event),
+      (error: unknown) => this.#dispatch(onError(error instanceof Error ? error.message : String(error))),
+    );
+    this.#inFlight.add(running);
+    void running.finally(() => this.#inFlight.delete(running));
+  }
+
+  async #blob(hash: Hash, holders: readonly string[]): Promise<Uint8Array> {
+    const { store, transport, maxBlobBytes, fetchTimeoutMs } = this.#init;
+    const held = await store.blobs.get(hash);
+    if (held !== undefined) return held;
+    const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(fetchTimeoutMs)]);
+    const bytes = await transport.fetch(hash, holders, { maxBytes: maxBlobBytes, signal });
+    await store.blobs.put(bytes);
+    return bytes;
+  }
+
+  #execute(effect: Effect): void {
+    const { clock, transport, store, learner } = this.#init;
+    const now = () => clock.now();
+    switch (effect.type) {
+      case 'publish':
+        transport.publish(effect.advert).catch((error: unknown) => {
+          this.#emit({ type: 'log', level: 'warn', message: `could not publish a ${effect.advert.kind} advert: ${(error as Error).message}` });
+        });
+        break;
+      case 'train':
+        this.#background(
+          async () => {
+            const started = now();
+            const base = await this.#blob(effect.base, []);
+            const trained = await learner.train(base, effect.round);
+            const delta = await store.blobs.put(trained.blob);
+            this.#emit({ type: 'trained', round: effect.round, samples: trained.samples, seconds: (now() - started) / 1000 });
+            return { type: 'trained', now: now(), round: effect.round, base: effect.base, delta, bytes: trained.blob.byteLength, samples: trained.samples, metrics: trained.metrics };
+          },
+          (reason) => ({ type: 'train-failed', now: now(), round: effect.round, base: effect.base, reason }),
+        );
+        break;
+      case 'aggregate':
+        this.#background(
+          async () => {
+            const base = await this.#blob(effect.base, []);
+            const offered: OfferedDelta[] = [];
+            const rejected: { peer: string; delta: Hash; reason: string }[] = [];
+            await Promise.all(
+              effect.deltas.map(async ({ from, advert, holders }) => {
+                try {
+                  offered.push({ from, blob: await this.#blob(advert.delta, holders), samples: advert.samples });
+                } catch (error) {
+                  rejected.push({ peer: from, delta: advert.delta, reason: `could not pull it: ${(error as Error).message}` });
+                }
+              }),
+            );
+            offered.sort((a, b) => (a.from < b.from ? -1 : 1));
+            const result = learner.aggregate(base, offered);
+            const deltaOf = new Map(effect.deltas.map(({ from, advert }) => [from, advert.delta]));
+            for (const r of result.rejected) rejected.push({ peer: r.from, delta: deltaOf.get(r.from) ?? '', reason: r.reason });
+            for (const r of rejected) this.#emit({ type: 'rejected', round: effect.round, peer: r.peer, reason: r.reason });
+            const contributors: Contributor[] = result.accepted.map((d) => ({ peer: d.from, delta: deltaOf.get(d.from)!, samples: d.samples }));
+            if (contributors.length === 0) throw new Error(`no valid delta among ${effect.deltas.length}`);
+            const version = await store.blobs.put(result.blob);
+            return { type: 'aggregated', now: now(), round: effect.round, base: effect.base, version, bytes: result.blob.byteLength, contributors, rejected };
+          },
+          (reason) => ({ type: 'aggregate-failed', now: now(), round: effect.round, base: effect.base, reason }),
+        );
+        break;
+      case 'merge':
+        this.#background(
+          async () => {
+            const leaves = await Promise.all(effect.leaves.map(async (leaf) => ({ blob: await this.#blob(leaf.hash, leaf.holders), samples: leaf.samples })));
+            const blob = learner.merge(leaves);
+            const version = await store.blobs.put(blob);
+            return { type: 'merged', now: now(), round: effect.round, parent: effect.parent, version, bytes: blob.byteLength, leaves: effect.leaves.map((l) => l.hash) };
+          },
+          (reason) => ({ type: 'merge-failed', now: now(), round: effect.round, leaves: effect.leaves.map((l) => l.hash), reason }),
+        );
+        break;
+      case 'fetch-version':
+        this.#background(
+          async () => {
+            const blob = await this.#blob(effect.hash, effect.holders);
+            learner.checkVersion(blob);
+            return { type: 'fetched', now: now(), hash: effect.hash };
+          },
+          (reason) => ({ type: 'fetch-failed', now: now(), hash: effect.hash, reason }),
+        );
+        break;
+      case 'adopt': {
+        const persisted = this.#persist(effect.head).then(
+          () => this.#emit({ type: 'adopted', head: effect.head }),
+          (error: unknown) => this.#emit({ type: 'log', level: 'warn', message: `could not checkpoint round ${effect.head.round}: ${(error as Error).message}` }),
+        );
+        this.#inFlight.add(persisted);
+        void persisted.finally(() => this.#inFlight.delete(persisted));
+        break;
+      }
+      case 'set-timer':
+        this.#timers.get(effect.timer)?.();
+        this.#timers.set(
+          effect.timer,
+          clock.setTimer(effect.delayMs, () => {
+            this.#timers.delete(effect.timer);
+            this.#dispatch({ type: 'timer', now: now(), timer: effect.timer });
+          }),
+        );
+        break;
+      case 'cancel-timer':
+        this.#timers.get(effect.timer)?.();
+        this.#timers.delete(effect.timer);
+        break;
+      case 'log':
+        this.#emit({ type: 'log', level: effect.level, message: effect.message });
+        break;
+      case 'finished':
+        this.#emit({ type: 'finished', head: effect.head });
+        break;
+      default: {
+        const unknown: never = effect;
+        throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  /** Stops timers and adverts, aborts pulls, waits for work in flight to settle. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stopping.abort();
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    this.#unsubscribe?.();
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#init.transport.stop();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The Transport port over libp2p: adverts on the task's gossipsub topic (protocols/adverts)
+ * and blobs over the blob protocol (protocols/blob).
+ */
+import { createAdvertChannel } from '../../protocols/adverts/index.ts';
+import { blobPort } from '../../protocols/blob/port.ts';
+import type { Host } from '../host/host.ts';
+import type { Transport } from '../round/ports.ts';
+
+export interface Libp2pTransportOptions {
+  readonly maxBlobBytes: number;
+  /** How long one holder gets to deliver a blob before the next is tried. Default 30 s. */
+  readonly attemptTimeoutMs?: number;
+  /** The engine's current round, so that adverts for long-gone rounds are ignored. */
+  readonly currentRound?: () => number;
+  readonly log?: (line: string) => void;
+  /** Counts blob bytes moved, for reports. */
+  readonly onBytes?: (direction: 'fetched' | 'served', bytes: number) => void;
+}
+
+export function libp2pTransport(host: Host, taskId: string, options: Libp2pTransportOptions): Transport {
+  const log = options.log ?? (() => {});
+  const channel = createAdvertChannel(host, taskId, {
+    log,
+    ...(options.currentRound === undefined ? {} : { currentRound: options.currentRound }),
+  });
+  const blobs = blobPort(host, {
+    serve: { maxBytes: options.maxBlobBytes, onError: (peer, error) => log(`serving a blob to ${peer} failed: ${error.message}`) },
+    attemptTimeoutMs: options.attemptTimeoutMs ?? 30_000,
+    onFetchFailure: (peer, error) => log(`pulling ${error.message} (from ${peer})`),
+  });
+  return {
+    self: channel.self,
+    async publish(advert) {
+      await channel.publish(advert);
+    },
+    onAdvert: (handler) => channel.onAdvert(handler),
+    async fetch(hash, holders, fetchOptions) {
+      const bytes = await blobs.fetch(hash, holders, fetchOptions);
+      options.onBytes?.('fetched', bytes.byteLength);
+      return bytes;
+    },
+    serve(lookup) {
+      return blobs.serve(async (hash) => {
+        const bytes = await lookup(hash);
+        if (bytes !== undefined) options.onBytes?.('served', bytes.byteLength);
+        return bytes;
+      });
+    },
+    async stop() {
+      channel.stop();
+      await blobs.stop();
+    },
+  };
+}

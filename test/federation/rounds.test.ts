@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Learner } from '../../node/peer/learner.ts';
+import { MNIST_SCHEMA } from '../../node/learn/data/mnist.ts';
+import { curatorRanking } from '../../node/round/election.ts';
+import { testFederation, testTask, waitFor, type TestFederation } from './helpers.ts';
+
+let federation: TestFederation | undefined;
+
+afterEach(async () => {
+  await federation?.close();
+  federation = undefined;
+});
+
+async function accuracyOf(world: TestFederation, hash: string): Promise<number> {
+  const holder = world.peers.find((peer) => peer.runtime.engine.head !== undefined)!;
+  const blob = (await holder.store.blobs.get(hash))!;
+  const judge = await Learner.create({
+    task: world.task,
+    model: { kind: 'preset', preset: 'mlp' },
+    shape: { featureCount: 784, classCount: MNIST_SCHEMA.classes.length },
+    data: world.test,
+    seed: 'judge',
+  });
+  try {
+    return judge.evaluate(blob, world.test).accuracy;
+  } finally {
+    judge.dispose();
+  }
+}
+
+describe('a federation of real peers on loopback', () => {
+  it('runs rounds with rotating curators and rising accuracy', async () => {
+    federation = await testFederation(5, 300, testTask({ cohort: { fraction: 1, minPeers: 5 } }));
+    for (let i = 0; i < 5; i++) await federation.start(i);
+    const world = federation;
+    await waitFor(world, () => world.commonRound() >= 3, 90_000, 'every peer at round 3');
+
+    const checkpoint = (await world.peers[0]!.store.checkpoint.load())!;
+    const history = await world.peers[0]!.store.versions.history(checkpoint.head);
+    const genesis = history.versions.at(-1)!;
+    expect(genesis.round).toBe(0);
+    expect(history.complete).toBe(true);
+    const rounds = history.versions.filter((v) => v.round >= 1 && v.round <= 3);
+    expect(rounds.map((v) => v.round).sort()).toEqual([1, 2, 3]);
+    for (const version of rounds) expect(version.contributors).toHaveLength(5);
+    for (const version of rounds) {
+      expect(version.curator).toBe(curatorRanking(version.round, version.parent, world.peers.map((peer) => peer.id))[0]);
+    }
+    expect(new Set(rounds.map((v) => v.curator)).size).toBeGreaterThan(1);
+
+    const round3 = rounds.find((v) => v.round === 3)!;
+    const before = await accuracyOf(world, genesis.hash);
+    const after = await accuracyOf(world, round3.hash);
+    expect(after).toBeGreaterThan(before + 0.3);
+    expect(world.peers.every((peer) => peer.traffic.fetched > 0)).toBe(true);
+    expect(world.events.filter(({ event }) => event.type === 'rejected')).toEqual([]);
+  });
+});
