@@ -7,8 +7,17 @@ import { backendCommand } from './backend-command.ts';
 import { CliError, USAGE_EXIT_CODE, wantsHelp, type Command } from './command.ts';
 import { dataCommand } from './data-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { evaluateCommand } from './evaluate-command.ts';
+import { exportCommand } from './export-command.ts';
+import { initCommand } from './init-command.ts';
+import { startCommand } from './start-command.ts';
+import { historyCommand, statusCommand } from './status-command.ts';
+import { taskCommand } from './task-command.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand, dataCommand, backendCommand];
+const COMMANDS: readonly Command[] = [
+  initCommand, taskCommand, startCommand, statusCommand, historyCommand, exportCommand, evaluateCommand,
+  demoCommand, dataCommand, backendCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
