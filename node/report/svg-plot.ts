@@ -108,7 +108,8 @@ export function lineChart(options: LineChartOptions): string {
   out.push(`<title>${escapeXml(options.title)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(
-    `<defs><clipPath id="${clipId}"><rect x="${n(left)}" y="${n(top)}" width="${n(right - left)}" height="${n(bottom - top)}"/></clipPath></defs>`,
+    // The clip area is a little larger than the frame so markers on its edge are drawn whole.
+    `<defs><clipPath id="${clipId}"><rect x="${n(left - 4)}" y="${n(top - 4)}" width="${n(right - left + 8)}" height="${n(bottom - top + 8)}"/></clipPath></defs>`,
   );
   out.push(`<text x="${n(width / 2)}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(options.title)}</text>`);
 
@@ -137,13 +138,14 @@ export function lineChart(options: LineChartOptions): string {
     out.push(`<text class="no-data" x="${n((left + right) / 2)}" y="${n((top + bottom) / 2)}" text-anchor="middle" fill="#777777">no data</text>`);
   }
 
-  // Reference line (drawn only when inside the y range).
+  // Reference line (drawn only when inside the y range), labelled at the left end where learning
+  // curves are usually still far from it; a white halo keeps the label legible over a line.
   if (reference !== undefined && reference.y >= yAxis.min && reference.y <= yAxis.max) {
     const y = n(py(reference.y));
     const label = reference.label ?? formatValue(reference.y);
     out.push(
       `<g class="reference"><line x1="${n(left)}" y1="${y}" x2="${n(right)}" y2="${y}" stroke="#555555" stroke-width="1.5" stroke-dasharray="6 4"/>` +
-        `<text x="${n(right - 4)}" y="${n(py(reference.y) - 5)}" text-anchor="end" fill="#555555">${escapeXml(label)}</text></g>`,
+        `<text x="${n(left + 6)}" y="${n(py(reference.y) - 5)}" fill="#555555" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(label)}</text></g>`,
     );
   }
 
@@ -195,13 +197,13 @@ interface Axis {
   readonly ticks: readonly number[];
 }
 
-/** The 1-2-5 step nearest above `span / count`. */
+/** The 1-2-5 step nearest to `span / count` (so about `count` intervals, never fewer than ~count/1.5). */
 export function niceStep(span: number, count: number): number {
   const raw = span / Math.max(1, count);
   if (!(raw > 0) || !Number.isFinite(raw)) return 1;
   const power = 10 ** Math.floor(Math.log10(raw));
   const fraction = raw / power;
-  const nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+  const nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
   return nice * power;
 }
 
@@ -229,7 +231,8 @@ function autoAxis(values: readonly number[], padding: number, count: number): Ax
     max += spread;
   } else {
     const pad = (max - min) * padding;
-    min -= pad;
+    // Padding never pushes non-negative data (accuracy, loss, bytes) below zero.
+    min = min >= 0 ? Math.max(0, min - pad) : min - pad;
     max += pad;
   }
   const step = niceStep(max - min, count);

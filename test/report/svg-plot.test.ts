@@ -89,8 +89,10 @@ describe('lineChart', () => {
   it('fits the y range to the data with padding, including the reference line', () => {
     const svg = lineChart({ ...base, yRange: undefined, series: [{ name: 'loss', points: [{ x: 0, y: 2.3 }, { x: 10, y: 0.4 }] }], reference: undefined });
     checkXml(svg);
+    // 0.4…2.3 padded by 5% stays ≥ 0 and snaps to 0.5 steps: 0.0 … 2.5.
     expect(svg).toContain('>0.0</text>');
     expect(svg).toContain('>2.5</text>');
+    expect(svg).not.toContain('>-0.5</text>');
     const withRef = lineChart({ ...base, yRange: undefined, series: [{ name: 'a', points: [{ x: 0, y: 0.3 }, { x: 1, y: 0.5 }] }] });
     expect(withRef).toContain('target 0.92');
   });
@@ -106,9 +108,10 @@ describe('nice ticks', () => {
   it('uses 1-2-5 steps', () => {
     expect(niceStep(1, 5)).toBe(0.2);
     expect(niceStep(20, 6)).toBe(5);
-    expect(niceStep(37, 6)).toBe(10);
-    expect(niceStep(0.013, 5)).toBe(0.005);
-    expect(niceStep(700, 5)).toBe(200);
+    expect(niceStep(37, 6)).toBe(5);
+    expect(niceStep(2.6, 5)).toBe(0.5);
+    expect(niceStep(0.013, 5)).toBe(0.002);
+    expect(niceStep(700, 5)).toBe(100);
     expect(niceTicks(0, 1, 0.2)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(niceTicks(0.05, 0.31, 0.1)).toEqual([0.1, 0.2, 0.3]);
   });
