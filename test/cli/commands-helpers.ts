@@ -89,7 +89,7 @@ export const FAST_TASK = [
   'id: cli-mnist',
   'model: {preset: logreg, seed: 1}',
   'data: {builtin: mnist}',
-  'stopping: {rounds: 3}',
+  'stopping: {rounds: 50}',
   'cohort: {fraction: 1, minPeers: 2}',
   'timing: {collectionWindowMs: 2000, curatorDeadlineMs: 5000, maxBlobBytes: 1048576}',
   'encoding: f32',
