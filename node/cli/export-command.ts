@@ -3,7 +3,7 @@
  * round N on its provenance chain) as a TF.js layers-model folder. Reads the store without
  * its lock, so it works while a peer runs.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { selectBackend } from '../learn/backend.ts';
 import { saveModelFolder } from '../learn/model-io.ts';
 import { Learner } from '../peer/learner.ts';
@@ -47,6 +47,10 @@ export const exportCommand: Command = {
     const taskFile = values['task-file'] ?? join(view.dir, SIGNED_TASK_COPY);
     const verified = await readSignedTask(taskFile);
     if (verified.manifest.id !== taskId) throw new CliError(`export: ${taskFile} is task "${verified.manifest.id}", not "${taskId}"`);
+    const model = verified.manifest.model;
+    if ('layers' in model && !isAbsolute(model.layers) && values['task-file'] === undefined) {
+      throw new CliError(`export: task "${taskId}" names its model by the relative path ${model.layers}: give --task-file with the signed task in its original folder`);
+    }
     const checkpoint = await view.checkpoint.load();
     if (checkpoint === undefined) throw new CliError(`export: task "${taskId}" has no checkpoint yet: nothing to export`);
     if (checkpoint.taskHash !== verified.taskHash) {

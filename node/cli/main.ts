@@ -11,7 +11,8 @@ import { evaluateCommand } from './evaluate-command.ts';
 import { exportCommand } from './export-command.ts';
 import { initCommand } from './init-command.ts';
 import { startCommand } from './start-command.ts';
-import { historyCommand, statusCommand } from './status-command.ts';
+import { historyCommand } from './history-command.ts';
+import { statusCommand } from './status-command.ts';
 import { taskCommand } from './task-command.ts';
 
 const COMMANDS: readonly Command[] = [
