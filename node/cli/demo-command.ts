@@ -1,133 +1,166 @@
 /**
- * `gossipfl demo`: federated training on the built-in MNIST digits, split across clients
- * with Dirichlet label skew, printed round by round.
- *
- * For now the clients run in this one process around a fixed FedAvg server; the peer-to-peer
- * federation (elected curators over libp2p) replaces it as the network layer lands.
+ * `gossipfl demo` (what `npm start` runs): a real peer-to-peer federation on this machine —
+ * N peers on loopback TCP with noise, MNIST split with Dirichlet label skew, curators elected
+ * round by round — with a live line per round and a report folder at the end.
  */
-import { STRATEGY_NAMES, createStrategy, isStrategyName } from '../aggregate/index.ts';
-import { selectBackend, describeBackend } from '../learn/backend.ts';
-import { subset } from '../learn/data/dataset.ts';
-import { MNIST_CLASSES, MNIST_FEATURES, mnistSplit } from '../learn/data/mnist.ts';
-import { partition } from '../learn/data/partition.ts';
-import { createModel } from '../learn/model.ts';
-import { OPTIMIZERS } from '../learn/trainer.ts';
-import { ENCODINGS, isWeightsEncoding } from '../learn/weights/index.ts';
-
-import { runFedAvg, type FedAvgRound } from '../../sim/baselines/fedavg.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeBackend, selectBackend } from '../learn/backend.ts';
+import { runDemo, type DemoResult, type DemoRound } from '../demo/federation.ts';
+import { saveModelFolder } from '../learn/model-io.ts';
+import { writeRunReport } from '../report/index.ts';
 import { CliError, USAGE_EXIT_CODE, parseNumberOption, parseOptions, type Command } from './command.ts';
 
-const DEFAULTS = { clients: 8, alpha: 0.5, rounds: 30, target: 0.92, fraction: 1, epochs: 1, batch: 32, lr: 0.003, seed: 1, encoding: 'int8', optimizer: 'adam', strategy: 'fedavg' } as const;
-
+const DEFAULTS = { peers: 8, alpha: 0.5, rounds: 30, target: 0.92, seed: 1 } as const;
 const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
-function formatRound(round: FedAvgRound, maxRounds: number): string {
+function progressBar(done: number, total: number, width = 20): string {
+  const filled = Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+function formatRound(round: DemoRound, maxRounds: number, names: Map<string, string>): string {
   return [
-    `round ${String(round.round).padStart(2)}/${maxRounds}`,
-    `clients ${round.cohort.length}`,
+    `${progressBar(round.round, maxRounds)} round ${String(round.round).padStart(2)}/${maxRounds}`,
+    `curator ${names.get(round.head.curator ?? '') ?? '(merge)'}`,
+    `contributors ${round.head.contributors.length}`,
     `samples ${round.samples}`,
     `test accuracy ${(round.accuracy * 100).toFixed(2)}%`,
-    `loss ${round.loss.toFixed(3)}`,
-    `uploaded ${(round.uploadBytes / 1024 / 1024).toFixed(2)} MiB`,
+    `moved ${mib(round.bytes)}`,
     `${round.seconds.toFixed(1)} s`,
   ].join('  ');
 }
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'federated training on the built-in MNIST digits, round by round',
+  summary: 'a real peer-to-peer federation on this machine, on the built-in MNIST digits',
   help: [
     'Usage: gossipfl demo [options]',
     '',
-    'Splits the 8,000 built-in MNIST training digits across clients with Dirichlet label',
-    'skew, then trains the mlp preset (784-200-200-10) by federated averaging until the',
-    'test accuracy (2,000 held-out digits) reaches the target or the rounds run out.',
-    'Deltas are encoded as they would travel on the wire. Ctrl-C stops after the current client.',
+    'Starts N peers in this process, each a libp2p host on loopback TCP (noise, yamux,',
+    'gossipsub), each holding its own Dirichlet share of the 8,000 built-in MNIST training',
+    'digits. Each round every peer trains the mlp preset (784-200-200-10) locally, advertises',
+    'its int8 delta, and the elected curator pulls, validates and averages them into the next',
+    'version, which every peer pulls. The 2,000 held-out digits measure each version.',
+    'Stops at the target accuracy or the round limit; Ctrl-C stops early. Writes a report',
+    'folder (rounds.csv, accuracy plots, provenance history, the final model).',
     '',
     'Options:',
-    `  --clients N     clients holding data (default ${DEFAULTS.clients})`,
+    `  --peers N       peers (default ${DEFAULTS.peers})`,
     `  --alpha A       Dirichlet label-skew alpha; smaller is more skewed (default ${DEFAULTS.alpha})`,
-    `  --rounds N      most rounds to run (default ${DEFAULTS.rounds})`,
+    `  --rounds N      most rounds (default ${DEFAULTS.rounds})`,
     `  --target ACC    stop at this test accuracy, 0..1 (default ${DEFAULTS.target})`,
-    `  --fraction C    share of clients training per round (default ${DEFAULTS.fraction})`,
-    `  --epochs E      local epochs per round (default ${DEFAULTS.epochs})`,
-    `  --batch B       local batch size (default ${DEFAULTS.batch})`,
-    `  --optimizer O   local optimizer: ${OPTIMIZERS.join(', ')} (default ${DEFAULTS.optimizer})`,
-    `  --lr RATE       local learning rate (default ${DEFAULTS.lr})`,
-    `  --strategy S    server aggregation: ${STRATEGY_NAMES.join(', ')} (default ${DEFAULTS.strategy})`,
-    `  --server-lr R   server learning rate for fedavgm / fedadam`,
-    `  --encoding ENC  delta encoding: ${ENCODINGS.join(', ')} (default ${DEFAULTS.encoding})`,
-    `  --seed N        seed for the split, the model and training (default ${DEFAULTS.seed})`,
+    `  --seed N        seed for the split and the initial model (default ${DEFAULTS.seed})`,
+    '  --out DIR       report folder (default reports/demo-<date>)',
+    '  --keep-data     keep the peers\' data folders (identities, stores) in DIR/peers',
   ].join('\n'),
   async run(args) {
     const { values } = parseOptions('demo', args, {
-      clients: { type: 'string' }, alpha: { type: 'string' }, rounds: { type: 'string' }, target: { type: 'string' },
-      fraction: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-      encoding: { type: 'string' }, seed: { type: 'string' }, optimizer: { type: 'string' },
-      strategy: { type: 'string' }, 'server-lr': { type: 'string' },
+      peers: { type: 'string' }, alpha: { type: 'string' }, rounds: { type: 'string' }, target: { type: 'string' },
+      seed: { type: 'string' }, out: { type: 'string' }, 'keep-data': { type: 'boolean' },
     });
-    const number = (flag: keyof typeof DEFAULTS & keyof typeof values, check: (n: number) => boolean, expected: string) =>
-      parseNumberOption('demo', flag, values[flag], check, expected) ?? (DEFAULTS[flag] as number);
-    const clients = number('clients', isPositiveInteger, 'a whole number ≥ 1');
+    const number = (flag: keyof typeof DEFAULTS, check: (n: number) => boolean, expected: string) =>
+      parseNumberOption('demo', flag, values[flag], check, expected) ?? DEFAULTS[flag];
+    const peers = number('peers', (n) => isPositiveInteger(n) && n >= 2 && n <= 64, 'a whole number from 2 to 64');
     const alpha = number('alpha', (n) => n > 0, 'a positive number');
     const maxRounds = number('rounds', isPositiveInteger, 'a whole number ≥ 1');
     const target = number('target', (n) => n > 0 && n <= 1, 'a number in (0, 1]');
-    const fraction = number('fraction', (n) => n > 0 && n <= 1, 'a number in (0, 1]');
-    const epochs = number('epochs', isPositiveInteger, 'a whole number ≥ 1');
-    const batchSize = number('batch', isPositiveInteger, 'a whole number ≥ 1');
-    const learningRate = number('lr', (n) => n > 0, 'a positive number');
     const seed = number('seed', Number.isInteger, 'a whole number');
-    const encoding = values.encoding ?? DEFAULTS.encoding;
-    if (!isWeightsEncoding(encoding)) {
-      throw new CliError(`demo: --encoding must be one of ${ENCODINGS.join(', ')}, got "${values.encoding}"`, USAGE_EXIT_CODE);
-    }
+    if (values.out === '') throw new CliError('demo: --out needs a folder', USAGE_EXIT_CODE);
 
-    const optimizer = OPTIMIZERS.find((name) => name === (values.optimizer ?? DEFAULTS.optimizer));
-    if (optimizer === undefined) {
-      throw new CliError(`demo: --optimizer must be one of ${OPTIMIZERS.join(', ')}, got "${values.optimizer}"`, USAGE_EXIT_CODE);
-    }
-
-    const strategyName = values.strategy ?? DEFAULTS.strategy;
-    if (!isStrategyName(strategyName)) {
-      throw new CliError(`demo: --strategy must be one of ${STRATEGY_NAMES.join(', ')}, got "${strategyName}"`, USAGE_EXIT_CODE);
-    }
-    const serverLearningRate = parseNumberOption('demo', 'server-lr', values['server-lr'], (n) => n > 0, 'a positive number');
-    const strategy = createStrategy(strategyName, serverLearningRate === undefined ? {} : { serverLearningRate });
-
-    process.stdout.write(`${describeBackend(await selectBackend())}\n`);
-    const { train, test } = await mnistSplit();
-    if (clients > train.size) throw new CliError(`demo: --clients ${clients} is more than the ${train.size} training digits`, USAGE_EXIT_CODE);
-    const shares = partition({ kind: 'dirichlet', alpha }, train.labels, MNIST_CLASSES, clients, seed);
-    const clientData = shares.map((rows, i) => subset(train, rows, `client ${i}`));
-    process.stdout.write(`MNIST: ${train.size} training digits over ${clients} clients (Dirichlet alpha ${alpha}: sizes ${clientData.map((d) => d.size).join(', ')}), ${test.size} test digits\n`);
-    const model = await createModel({ kind: 'preset', preset: 'mlp' }, { featureCount: MNIST_FEATURES, classCount: MNIST_CLASSES }, seed);
-
+    const backend = await selectBackend();
+    process.stdout.write(`${describeBackend(backend)}\n`);
+    const out = values.out ?? join('reports', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const dataDir = await mkdtemp(join(tmpdir(), 'gossipfl-demo-'));
     const stop = new AbortController();
     const onInterrupt = () => {
-      process.stdout.write('\nstopping after the current client (Ctrl-C again to quit at once)\n');
+      process.stdout.write('\nstopping the federation (Ctrl-C again to quit at once)\n');
       stop.abort();
       process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
     };
     process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onInterrupt);
+    const names = new Map<string, string>();
     try {
-      const rounds = await runFedAvg(
-        { model, clients: clientData, test, plan: { epochs, batchSize, learningRate, optimizer }, fraction, maxRounds, targetAccuracy: target, encoding, seed, strategy, signal: stop.signal },
-        (round) => process.stdout.write(`${formatRound(round, maxRounds)}\n`),
-      );
-      const last = rounds.at(-1);
-      if (last === undefined) {
-        process.stdout.write('stopped before the first round finished\n');
-        return stop.signal.aborted ? 130 : 1;
+      process.stdout.write(`starting ${peers} peers on loopback TCP (MNIST, Dirichlet alpha ${alpha})…\n`);
+      const result = await runDemo({
+        dir: dataDir,
+        peers,
+        alpha,
+        maxRounds,
+        target,
+        seed,
+        signal: stop.signal,
+        onRound: (round) => {
+          if (names.size === 0) return;
+          process.stdout.write(`${formatRound(round, maxRounds, names)}\n`);
+        },
+        onLog: (peer, level, message) => {
+          if (level === 'warn') process.stdout.write(`  ! ${names.get(peer) ?? peer}: ${message}\n`);
+        },
+        onStarted: (ids, sizes) => {
+          ids.forEach((id, i) => names.set(id, `peer ${i}`));
+          process.stdout.write(`peers up: ${ids.map((id, i) => `peer ${i} ${id.slice(-6)} (${sizes[i]} digits)`).join(', ')}\n`);
+        },
+      });
+      try {
+        const last = result.rounds.at(-1);
+        const totalBytes = result.rounds.reduce((sum, r) => sum + r.bytes, 0);
+        if (last === undefined) {
+          process.stdout.write('stopped before the first round completed\n');
+        } else {
+          const verdict = last.accuracy >= target ? 'reached' : 'did not reach';
+          process.stdout.write(
+            `${verdict} ${(target * 100).toFixed(0)}% test accuracy: ${(last.accuracy * 100).toFixed(2)}% after ${last.round} rounds in ${last.seconds.toFixed(1)} s; ` +
+              `${new Set(result.rounds.map((r) => r.head.curator)).size} distinct curators; ${mib(totalBytes)} moved\n`,
+          );
+        }
+        if (result.rounds.length > 0) {
+          await writeReport(out, result, backend.name, target, names);
+          process.stdout.write(`report: ${out} (rounds.csv, accuracy.svg, accuracy-vs-bytes.svg, history.txt, summary.json, model/)\n`);
+        }
+      } finally {
+        result.judge.dispose();
       }
-      const reached = last.accuracy >= target;
-      const totalBytes = rounds.reduce((sum, r) => sum + r.uploadBytes, 0);
-      process.stdout.write(
-        `${reached ? 'reached' : 'did not reach'} ${(target * 100).toFixed(0)}% test accuracy: ${(last.accuracy * 100).toFixed(2)}% after ${last.round} rounds, ${(totalBytes / 1024 / 1024).toFixed(1)} MiB of deltas uploaded\n`,
-      );
       return stop.signal.aborted ? 130 : 0;
     } finally {
       process.off('SIGINT', onInterrupt);
-      model.dispose();
+      process.off('SIGTERM', onInterrupt);
+      if (values['keep-data'] !== true) await rm(dataDir, { recursive: true, force: true });
     }
   },
 };
+
+async function writeReport(out: string, result: DemoResult, backend: string, target: number, names: Map<string, string>): Promise<void> {
+  const label = (peer: string | undefined) => (peer === undefined ? undefined : `${names.get(peer) ?? 'peer'} ${peer}`);
+  await writeRunReport(out, {
+    task: result.task.id,
+    peers: result.peers.length,
+    backend,
+    modelFolder: 'model',
+    createdAt: new Date().toISOString(),
+    target,
+    rounds: result.rounds.map((round) => ({
+      round: round.round,
+      seconds: round.seconds,
+      ...(round.head.curator === undefined ? {} : { curator: label(round.head.curator)! }),
+      contributors: round.head.contributors.length,
+      samples: round.samples,
+      testAccuracy: round.accuracy,
+      testLoss: round.loss,
+      bytes: round.bytes,
+    })),
+    history: result.history.map((record) => ({
+      round: record.round,
+      hash: record.hash,
+      ...(record.parent === '' ? {} : { parent: record.parent }),
+      ...(record.curator === undefined ? {} : { curator: label(record.curator)! }),
+      contributors: record.contributors.map((c) => ({ peer: label(c.peer)!, delta: c.delta, samples: c.samples })),
+      merged: record.merged,
+    })),
+  });
+  if (result.finalBlob !== undefined) await saveModelFolder(result.judge.modelWith(result.finalBlob), join(out, 'model'));
+}

@@ -29,6 +29,8 @@ export interface PeerOptions {
   readonly presenceIntervalMs?: number;
   readonly clock?: Clock;
   readonly onEvent?: (peer: string, event: PeerEvent) => void;
+  /** Start taking part in rounds at once (default), or only when `start()` is called. */
+  readonly autoStart?: boolean;
 }
 
 export interface Peer {
@@ -39,6 +41,8 @@ export interface Peer {
   readonly runtime: PeerRuntime;
   /** Blob bytes this peer pulled and served. */
   readonly traffic: { fetched: number; served: number };
+  /** Starts taking part in rounds (when created with `autoStart: false`); idempotent. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -98,8 +102,13 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
       onEvent: emit,
     });
     cleanup.push(() => runtime!.stop());
-    await runtime.start();
-    return { id, host, store, learner, runtime, traffic, stop: stopAll };
+    let started: Promise<unknown> | undefined;
+    const start = async () => {
+      started ??= runtime!.start();
+      await started;
+    };
+    if (options.autoStart ?? true) await start();
+    return { id, host, store, learner, runtime, traffic, start, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

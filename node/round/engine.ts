@@ -40,6 +40,9 @@ interface KnownVersion {
   readonly from: PeerIdString;
 }
 
+/** An open delta is announced again after this many presence intervals without a version. */
+const REANNOUNCE_AFTER_INTERVALS = 3;
+
 const samplesOf = (contributors: readonly Contributor[]) => contributors.reduce((sum, c) => sum + c.samples, 0);
 
 export class RoundEngine {
@@ -216,7 +219,11 @@ export class RoundEngine {
       // Adverts are not stored by the network: announce our open delta again, for peers that
       // joined, reconnected or were not subscribed yet when it was first published.
       const ours = this.#deltas.get(this.config.self);
-      if (ours !== undefined && !this.#curating) effects.push({ type: 'publish', advert: { ...ours, sentAt: now } });
+      if (ours !== undefined && !this.#curating && now - ours.sentAt >= REANNOUNCE_AFTER_INTERVALS * this.config.presenceIntervalMs) {
+        const again: DeltaAdvert = { ...ours, sentAt: now };
+        this.#deltas.set(this.config.self, again);
+        effects.push({ type: 'publish', advert: again });
+      }
     }
     for (const [peer, seen] of this.#lastSeen) if (now - seen > this.config.peerTimeoutMs * 4) this.#lastSeen.delete(peer);
     effects.push({ type: 'set-timer', timer: 'presence', delayMs: this.config.presenceIntervalMs });

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -76,14 +78,14 @@ describe('gossipfl commands', () => {
   });
 
   it('rejects bad options with one clear line and exit code 2', async () => {
-    const badNumber = await gossipfl(['demo', '--clients', 'many']);
+    const badNumber = await gossipfl(['demo', '--peers', 'many']);
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr.trim()).toBe('gossipfl: demo: --clients must be a whole number ≥ 1, got "many"');
+    expect(badNumber.stderr.trim()).toBe('gossipfl: demo: --peers must be a whole number from 2 to 64, got "many"');
     const badFlag = await gossipfl(['demo', '--colour']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain("Unknown option '--colour'");
-    const badEncoding = await gossipfl(['demo', '--encoding', 'f8']);
-    expect(badEncoding.stderr).toContain('--encoding must be one of f32, f16, int8');
+    const badTarget = await gossipfl(['demo', '--target', '1.5']);
+    expect(badTarget.stderr).toContain('--target must be a number in (0, 1]');
     const badBackend = await gossipfl(['backend', '--force', 'gpu']);
     expect(badBackend.code).toBe(1);
     expect(badBackend.stderr.trim()).toBe('gossipfl backend: --force: unknown backend "gpu"; choose one of tensorflow, wasm, cpu');
@@ -114,11 +116,20 @@ describe('gossipfl commands', () => {
     expect(noSchema.stderr).toContain('give --schema FILE, or both --label and --classes');
   });
 
-  it('runs a short federated demo round on real MNIST digits', async () => {
-    const outcome = await gossipfl(['demo', '--clients', '4', '--rounds', '1', '--encoding', 'f16']);
-    expect(outcome.stderr).toBe('');
-    expect(outcome.code).toBe(0);
-    expect(outcome.stdout).toMatch(/round  1\/1  clients 4  samples 8000  test accuracy \d+\.\d\d%/);
-    expect(outcome.stdout).toMatch(/did not reach|reached/);
+  it('runs a short peer-to-peer demo on real MNIST digits and writes its report', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'gossipfl-demo-report-'));
+    try {
+      const outcome = await gossipfl(['demo', '--peers', '2', '--rounds', '1', '--out', out]);
+      expect(outcome.stderr).toBe('');
+      expect(outcome.code).toBe(0);
+      expect(outcome.stdout).toMatch(/round {2}1\/1 {2}curator peer [01] {2}contributors 2 {2}samples 8000 {2}test accuracy \d+\.\d\d%/);
+      const csv = await readFile(join(out, 'rounds.csv'), 'utf8');
+      expect(csv.trim().split('\n')).toHaveLength(2);
+      const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+      expect(summary.peers).toBe(2);
+      expect(await readFile(join(out, 'model', 'model.json'), 'utf8')).toContain('modelTopology');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
