@@ -55,7 +55,16 @@ export interface VersionAdvert {
   readonly contributors: readonly Contributor[];
   /** For a merge of same-round versions: the versions merged, sorted; else empty. */
   readonly merged: readonly Hash[];
+  /** The curator's evaluation of the version on its own held-out validation data, if it has any. */
+  readonly metrics?: ValidationMetrics;
   readonly sentAt: number;
+}
+
+export interface ValidationMetrics {
+  readonly loss: number;
+  readonly accuracy: number;
+  /** Validation samples the metrics were measured on. */
+  readonly samples: number;
 }
 
 /** Liveness and head: "I am here, on version `head` of round `round`." Sent periodically. */

@@ -22,7 +22,7 @@ import {
   type WeightsEncoding,
   type WeightsManifest,
 } from '../learn/weights/index.ts';
-import type { TrainMetrics } from '../../protocols/messages.ts';
+import type { TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
 import type { TaskManifest } from '../task/manifest.ts';
 
 const STATE_PREFIX = 'server-state/';
@@ -33,6 +33,8 @@ export interface LearnerInit {
   readonly shape: ModelShape;
   /** This peer's local training data (already through the data gate). */
   readonly data: Dataset;
+  /** Held-out local data on which a curator measures the versions it makes, if any. */
+  readonly validation?: Dataset;
   /** Seeds local shuffling; differs per peer. */
   readonly seed: string;
 }
@@ -64,13 +66,17 @@ export class Learner {
   readonly #manifest: WeightsManifest;
   readonly #task: TaskManifest;
   readonly #data: Dataset;
+  readonly #validation: Dataset | undefined;
   readonly #rng: Rng;
+  /** The model is one: training and evaluation take turns. */
+  #modelQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(model: LayersModel, init: LearnerInit) {
     this.#model = model;
     this.#manifest = modelManifest(model);
     this.#task = init.task;
     this.#data = init.data;
+    this.#validation = init.validation;
     this.#rng = new Rng(init.seed);
   }
 
@@ -122,8 +128,29 @@ export class Learner {
     this.#decodeVersion(blob);
   }
 
+  /** Runs `work` once every earlier use of the model has finished. */
+  #withModel<T>(work: () => Promise<T> | T): Promise<T> {
+    const turn = this.#modelQueue.then(work, work);
+    this.#modelQueue = turn.catch(() => undefined);
+    return turn;
+  }
+
   /** Trains from the base version on local data; returns the encoded delta. */
-  async train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
+  train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
+    return this.#withModel(() => this.#train(baseBlob, round));
+  }
+
+  /** The version's loss and accuracy on this peer's held-out validation data, if it has any. */
+  validate(versionBlob: Uint8Array): Promise<ValidationMetrics | undefined> {
+    const validation = this.#validation;
+    if (validation === undefined || validation.size === 0) return Promise.resolve(undefined);
+    return this.#withModel(() => {
+      const { loss, accuracy } = this.evaluate(versionBlob, validation);
+      return { loss, accuracy, samples: validation.size };
+    });
+  }
+
+  async #train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
     const base = this.#decodeVersion(baseBlob).weights;
     writeWeights(this.#model, { manifest: this.#manifest, values: base });
     const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
@@ -194,7 +221,7 @@ export class Learner {
     return this.#encodeVersion(weights, state);
   }
 
-  /** Loads a version into the model and evaluates it. */
+  /** Loads a version into the model and evaluates it (not while training: see `validate`). */
   evaluate(versionBlob: Uint8Array, dataset: Dataset): EvalMetrics {
     writeWeights(this.#model, { manifest: this.#manifest, values: this.#decodeVersion(versionBlob).weights });
     return evaluate(this.#model, dataset);

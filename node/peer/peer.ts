@@ -4,7 +4,8 @@
  * stopped together.
  */
 import { join } from 'node:path';
-import type { Dataset } from '../learn/data/dataset.ts';
+import { subset, type Dataset } from '../learn/data/dataset.ts';
+import { Rng } from '../learn/rng.ts';
 import { createHost, type Host, type HostOptions } from '../host/host.ts';
 import { loadOrCreateIdentity } from '../host/identity.ts';
 import { systemClock, type Clock } from '../round/ports.ts';
@@ -53,11 +54,13 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
   const emit = (event: PeerEvent) => options.onEvent?.(id, event);
   if (identity.warning !== undefined) emit({ type: 'log', level: 'warn', message: identity.warning });
   const schema = taskDataSchema(task);
+  const { training, validation } = holdOutValidation(options.data, task, id);
   const learner = await Learner.create({
     task,
     model: taskModelSpec(task, options.taskPath),
     shape: { featureCount: schema.featureCount, classCount: schema.classes.length },
-    data: options.data,
+    data: training,
+    ...(validation === undefined ? {} : { validation }),
     seed: `${task.id}/${id}`,
   });
   const cleanup: (() => Promise<void>)[] = [async () => learner.dispose()];
@@ -91,6 +94,7 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
         presenceIntervalMs,
         peerTimeoutMs: presenceIntervalMs * 3,
         ...(task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds }),
+        ...(task.stopping.targetAccuracy === undefined ? {} : { targetAccuracy: task.stopping.targetAccuracy }),
       },
       taskHash: options.taskHash,
       transport,
@@ -113,4 +117,21 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
     await stopAll();
     throw error;
   }
+}
+
+/** Share of local data a peer holds out to validate the versions it curates, when the task stops at a target accuracy. */
+export const VALIDATION_FRACTION = 0.1;
+
+/**
+ * A task that stops at a target accuracy needs curators to measure versions: each peer holds out
+ * a fixed, seeded 10% of its local data (at least one row, and only when it has two or more).
+ */
+function holdOutValidation(data: Dataset, task: TaskManifest, peer: string): { training: Dataset; validation?: Dataset } {
+  if (task.stopping.targetAccuracy === undefined || data.size < 2) return { training: data };
+  const order = new Rng(`${task.id}/${peer}/validation`).permutation(data.size);
+  const held = Math.max(1, Math.round(data.size * VALIDATION_FRACTION));
+  return {
+    training: subset(data, order.slice(held), `${data.name} (training)`),
+    validation: subset(data, order.slice(0, held), `${data.name} (validation)`),
+  };
 }

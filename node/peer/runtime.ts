@@ -99,6 +99,7 @@ export class PeerRuntime {
       contributors: head.contributors,
       merged: head.merged,
       ...(head.curator === undefined ? {} : { curator: head.curator }),
+      ...(head.metrics === undefined ? {} : { metrics: { accuracy: head.metrics.accuracy, loss: head.metrics.loss } }),
       createdAt: this.#init.clock.now(),
     }).catch((error: unknown) => {
       // A record for this hash with other provenance (e.g. learnt later) is kept as it is.
@@ -184,7 +185,18 @@ export class PeerRuntime {
             const contributors: Contributor[] = result.accepted.map((d) => ({ peer: d.from, delta: deltaOf.get(d.from)!, samples: d.samples }));
             if (contributors.length === 0) throw new Error(`no valid delta among ${effect.deltas.length}`);
             const version = await store.blobs.put(result.blob);
-            return { type: 'aggregated', now: now(), round: effect.round, base: effect.base, version, bytes: result.blob.byteLength, contributors, rejected };
+            const metrics = await learner.validate(result.blob);
+            return {
+              type: 'aggregated',
+              now: now(),
+              round: effect.round,
+              base: effect.base,
+              version,
+              bytes: result.blob.byteLength,
+              contributors,
+              rejected,
+              ...(metrics === undefined ? {} : { metrics }),
+            };
           },
           (reason) => ({ type: 'aggregate-failed', now: now(), round: effect.round, base: effect.base, reason }),
         );

@@ -33,6 +33,8 @@ export interface EngineConfig {
   readonly minPeers: number;
   /** Stop training after this round's version (inclusive). */
   readonly maxRounds?: number;
+  /** Stop training once a version's published validation accuracy reaches this. */
+  readonly targetAccuracy?: number;
 }
 
 interface KnownVersion {
@@ -195,7 +197,9 @@ export class RoundEngine {
     this.#curating = false;
     this.#roundStartedAt = now;
     effects.push({ type: 'cancel-timer', timer: 'curate' });
-    if (this.config.maxRounds !== undefined && head.round >= this.config.maxRounds) {
+    const target = this.config.targetAccuracy;
+    const reachedTarget = target !== undefined && head.metrics !== undefined && head.metrics.accuracy >= target;
+    if ((this.config.maxRounds !== undefined && head.round >= this.config.maxRounds) || reachedTarget) {
       if (!this.#finished) effects.push({ type: 'finished', head });
       this.#finished = true;
       return;
@@ -291,6 +295,7 @@ export class RoundEngine {
       bytes: head.bytes,
       contributors: head.contributors,
       merged: head.merged,
+      ...(head.metrics === undefined ? {} : { metrics: head.metrics }),
       sentAt: now,
     };
   }
@@ -336,7 +341,15 @@ export class RoundEngine {
     if (head === undefined) return;
     if (advert.hash === head.hash && head.parent === undefined) {
       // We caught up to this version without its advert: now we know where it came from.
-      this.#head = { ...head, parent: advert.parent, contributors: advert.contributors, merged: advert.merged, curator: from, bytes: advert.bytes };
+      this.#head = {
+        ...head,
+        parent: advert.parent,
+        contributors: advert.contributors,
+        merged: advert.merged,
+        curator: from,
+        bytes: advert.bytes,
+        ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
+      };
       effects.push({ type: 'adopt', head: this.#head });
       return;
     }
@@ -350,6 +363,7 @@ export class RoundEngine {
       merged: advert.merged,
       curator: from,
       bytes: advert.bytes,
+      ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
     };
     if (advert.round > head.round) {
       if (this.#fetching.has(advert.hash)) {
@@ -439,6 +453,7 @@ export class RoundEngine {
       bytes: event.bytes,
       contributors,
       merged: [],
+      ...(event.metrics === undefined ? {} : { metrics: event.metrics }),
       sentAt: event.now,
     };
     if (contributors.length === 0) return;
@@ -453,7 +468,16 @@ export class RoundEngine {
     // lacks, and every peer merges same-round siblings.
     effects.push({ type: 'publish', advert });
     this.#addHolder(event.version, this.config.self);
-    const ours: Head = { round: event.round, hash: event.version, parent: event.base, contributors, merged: [], curator: this.config.self, bytes: event.bytes };
+    const ours: Head = {
+      round: event.round,
+      hash: event.version,
+      parent: event.base,
+      contributors,
+      merged: [],
+      curator: this.config.self,
+      bytes: event.bytes,
+      ...(event.metrics === undefined ? {} : { metrics: event.metrics }),
+    };
     if (head !== undefined && head.round === event.round - 1 && head.hash === event.base) {
       this.#adopt(ours, event.now, effects, true);
     } else if (head !== undefined && head.round === event.round && head.parent === event.base) {

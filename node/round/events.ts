@@ -4,7 +4,7 @@
  * carries the time it happened at. The runtime (a real peer or the simulator) carries out the
  * effects and feeds their results back as events.
  */
-import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, TrainMetrics } from '../../protocols/messages.ts';
+import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
 
 /** The version a peer trains from and serves. */
 export interface Head {
@@ -19,6 +19,8 @@ export interface Head {
   readonly curator: PeerIdString | undefined;
   /** Size of the version blob; 0 when not known yet. */
   readonly bytes: number;
+  /** The curator's validation metrics, when it published any. */
+  readonly metrics?: ValidationMetrics;
 }
 
 export type TimerName = 'presence' | 'curate';
@@ -67,6 +69,7 @@ export type EngineEvent =
       readonly bytes: number;
       readonly contributors: readonly Contributor[];
       readonly rejected: readonly RejectedDelta[];
+      readonly metrics?: ValidationMetrics;
     }
   | { readonly type: 'aggregate-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string }
   | {

@@ -112,6 +112,15 @@ export function encodeAdvert(advert: Advert, limits: AdvertLimits = DEFAULT_ADVE
           samples: count(contributor.samples, `contributors[${index}].samples`, failEncode),
         })),
         merged: advert.merged.map((hash, index) => hashToBytes(hash, `merged[${index}]`)),
+        ...(advert.metrics === undefined
+          ? {}
+          : {
+              metrics: {
+                loss: metric(advert.metrics.loss, 'metrics.loss', failEncode),
+                accuracy: metric(advert.metrics.accuracy, 'metrics.accuracy', failEncode),
+                samples: count(advert.metrics.samples, 'metrics.samples', failEncode),
+              },
+            }),
       };
       break;
     case 'presence':
@@ -181,6 +190,15 @@ export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_A
       bytes: count(body.bytes, 'bytes', failDecode),
       contributors: body.contributors.map((contributor, index) => decodeContributor(contributor, index)),
       merged: body.merged.map((hash, index) => bytesToHash(hash, `merged[${index}]`)),
+      ...(body.metrics === undefined
+        ? {}
+        : {
+            metrics: {
+              loss: metric(body.metrics.loss, 'metrics.loss', failDecode),
+              accuracy: metric(body.metrics.accuracy, 'metrics.accuracy', failDecode),
+              samples: count(body.metrics.samples, 'metrics.samples', failDecode),
+            },
+          }),
       sentAt,
     };
   }

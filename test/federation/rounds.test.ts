@@ -55,4 +55,20 @@ describe('a federation of real peers on loopback', () => {
     expect(world.peers.every((peer) => peer.traffic.fetched > 0)).toBe(true);
     expect(world.events.filter(({ event }) => event.type === 'rejected')).toEqual([]);
   });
+
+  it('stops once a curator measures the target accuracy on its held-out data', async () => {
+    federation = await testFederation(3, 300, testTask({ stopping: { rounds: 20, targetAccuracy: 0.85 }, cohort: { fraction: 1, minPeers: 3 } }));
+    for (let i = 0; i < 3; i++) await federation.start(i);
+    const world = federation;
+    const finished = () => new Set(world.events.filter(({ event }) => event.type === 'finished').map(({ peer }) => peer));
+    await waitFor(world, () => finished().size === 3, 90_000, 'every peer finished');
+    const head = world.peers[0]!.runtime.engine.head!;
+    expect(head.round).toBeGreaterThan(1);
+    expect(head.round).toBeLessThan(20);
+    expect(head.metrics!.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(head.metrics!.samples).toBe(30); // 10% of the curator's 300 digits
+    for (const peer of world.peers) expect(peer.runtime.engine.head!.hash).toBe(head.hash);
+    const record = await world.peers[0]!.store.versions.get(head.hash);
+    expect(record?.metrics?.accuracy).toBe(head.metrics!.accuracy);
+  });
 });

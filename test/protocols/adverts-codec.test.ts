@@ -76,7 +76,8 @@ function decodeError(bytes: Uint8Array): AdvertDecodeError {
 
 describe('advert codec', () => {
   it('round-trips all three kinds exactly', async () => {
-    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }];
+    const measured: VersionAdvert = { ...(await version(2)), metrics: { loss: 0.25, accuracy: 0.925, samples: 120 } };
+    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }, measured];
     for (const advert of adverts) {
       const bytes = encodeAdvert(advert);
       expect(decodeAdvert(bytes)).toEqual(advert);

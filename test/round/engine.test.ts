@@ -138,6 +138,16 @@ describe('round engine (curator mode)', () => {
     }
   });
 
+  it('stops training once a version reports the target accuracy', () => {
+    const world = new FakeFederation({ peers: 3, config: { targetAccuracy: 0.3 } });
+    world.startAll();
+    world.runUntil(20_000);
+    expect(world.peers.map((p) => world.headOf(p)!.round)).toEqual([3, 3, 3]);
+    const last = world.versions.find((v) => v.advert.round === 3)!;
+    expect(last.advert.metrics?.accuracy).toBeCloseTo(0.3, 10);
+    expect(world.peers.map((p) => world.headOf(p)!.metrics?.accuracy)).toEqual([last.advert.metrics!.accuracy, last.advert.metrics!.accuracy, last.advert.metrics!.accuracy]);
+  });
+
   it('stops training at the round limit', () => {
     const world = new FakeFederation({ peers: 3, config: { maxRounds: 2 } });
     world.startAll();

@@ -160,7 +160,9 @@ export class FakeFederation {
           const version = sha(`version ${effect.round} ${effect.base} ${contributors.map((c) => c.delta).sort().join(',')}`);
           this.values.set(version, value);
           this.#hold(version, peer);
-          this.#deliver(peer, { type: 'aggregated', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, contributors, rejected: [] });
+          // "Validation accuracy" of the fake model: a tenth of its value.
+          const metrics = { loss: 1, accuracy: value / 10, samples: 5 };
+          this.#deliver(peer, { type: 'aggregated', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, contributors, rejected: [], metrics });
         });
         break;
       case 'merge':

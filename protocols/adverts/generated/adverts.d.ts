@@ -81,6 +81,18 @@ export declare namespace AdvertEnvelope {
         index: number;
         value: Uint8Array<ArrayBuffer>;
     }
+    interface AdvertEnvelopeVersionMetricsLossFieldEvent {
+        field: '$.version.metrics.loss';
+        value: number;
+    }
+    interface AdvertEnvelopeVersionMetricsAccuracyFieldEvent {
+        field: '$.version.metrics.accuracy';
+        value: number;
+    }
+    interface AdvertEnvelopeVersionMetricsSamplesFieldEvent {
+        field: '$.version.metrics.samples';
+        value: number;
+    }
     interface AdvertEnvelopePresenceRoundFieldEvent {
         field: '$.presence.round';
         value: number;
@@ -95,7 +107,7 @@ export declare namespace AdvertEnvelope {
     }
     function encode(obj: Partial<AdvertEnvelope>): Uint8Array<ArrayBuffer>;
     function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): AdvertEnvelope;
-    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopeVersionMetricsLossFieldEvent | AdvertEnvelopeVersionMetricsAccuracyFieldEvent | AdvertEnvelopeVersionMetricsSamplesFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
 }
 export interface DeltaBody {
     round: number;
@@ -170,6 +182,7 @@ export interface VersionBody {
     bytes: number;
     contributors: Contributor[];
     merged: Uint8Array<ArrayBuffer>[];
+    metrics?: VersionMetrics;
 }
 export declare namespace VersionBody {
     const codec: () => Codec<VersionBody>;
@@ -209,9 +222,44 @@ export declare namespace VersionBody {
         index: number;
         value: Uint8Array<ArrayBuffer>;
     }
+    interface VersionBodyMetricsLossFieldEvent {
+        field: '$.metrics.loss';
+        value: number;
+    }
+    interface VersionBodyMetricsAccuracyFieldEvent {
+        field: '$.metrics.accuracy';
+        value: number;
+    }
+    interface VersionBodyMetricsSamplesFieldEvent {
+        field: '$.metrics.samples';
+        value: number;
+    }
     function encode(obj: Partial<VersionBody>): Uint8Array<ArrayBuffer>;
     function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): VersionBody;
-    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent>;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent | VersionBodyMetricsLossFieldEvent | VersionBodyMetricsAccuracyFieldEvent | VersionBodyMetricsSamplesFieldEvent>;
+}
+export interface VersionMetrics {
+    loss: number;
+    accuracy: number;
+    samples: number;
+}
+export declare namespace VersionMetrics {
+    const codec: () => Codec<VersionMetrics>;
+    interface VersionMetricsLossFieldEvent {
+        field: '$.loss';
+        value: number;
+    }
+    interface VersionMetricsAccuracyFieldEvent {
+        field: '$.accuracy';
+        value: number;
+    }
+    interface VersionMetricsSamplesFieldEvent {
+        field: '$.samples';
+        value: number;
+    }
+    function encode(obj: Partial<VersionMetrics>): Uint8Array<ArrayBuffer>;
+    function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionMetrics>): VersionMetrics;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionMetrics>): Generator<VersionMetricsLossFieldEvent | VersionMetricsAccuracyFieldEvent | VersionMetricsSamplesFieldEvent>;
 }
 export interface PresenceBody {
     round: number;

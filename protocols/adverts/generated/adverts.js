@@ -439,6 +439,10 @@ export var VersionBody;
                         w.bytes(value);
                     }
                 }
+                if (obj.metrics != null) {
+                    w.uint32(58);
+                    VersionMetrics.codec().encode(obj.metrics, w);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -485,6 +489,12 @@ export var VersionBody;
                                 throw new MaxLengthError('Decode error - repeated field "merged" had too many elements');
                             }
                             obj.merged.push(reader.bytes());
+                            break;
+                        }
+                        case 7: {
+                            obj.metrics = VersionMetrics.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.metrics
+                            });
                             break;
                         }
                         default: {
@@ -558,6 +568,12 @@ export var VersionBody;
                             obj.merged++;
                             break;
                         }
+                        case 7: {
+                            yield* VersionMetrics.codec().stream(reader, reader.uint32(), `${prefix}.metrics`, {
+                                limits: opts.limits?.metrics
+                            });
+                            break;
+                        }
                         default: {
                             reader.skipType(tag & 7);
                             break;
@@ -581,6 +597,108 @@ export var VersionBody;
     }
     VersionBody.stream = stream;
 })(VersionBody || (VersionBody = {}));
+export var VersionMetrics;
+(function (VersionMetrics) {
+    let _codec;
+    VersionMetrics.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.loss != null && obj.loss !== 0)) {
+                    w.uint32(9);
+                    w.double(obj.loss);
+                }
+                if ((obj.accuracy != null && obj.accuracy !== 0)) {
+                    w.uint32(17);
+                    w.double(obj.accuracy);
+                }
+                if ((obj.samples != null && obj.samples !== 0)) {
+                    w.uint32(24);
+                    w.uint64Number(obj.samples);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    loss: 0,
+                    accuracy: 0,
+                    samples: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.loss = reader.double();
+                            break;
+                        }
+                        case 2: {
+                            obj.accuracy = reader.double();
+                            break;
+                        }
+                        case 3: {
+                            obj.samples = reader.uint64Number();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.loss`,
+                                value: reader.double()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.accuracy`,
+                                value: reader.double()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.samples`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, VersionMetrics.codec());
+    }
+    VersionMetrics.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, VersionMetrics.codec(), opts);
+    }
+    VersionMetrics.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, VersionMetrics.codec(), opts);
+    }
+    VersionMetrics.stream = stream;
+})(VersionMetrics || (VersionMetrics = {}));
 export var PresenceBody;
 (function (PresenceBody) {
     let _codec;
