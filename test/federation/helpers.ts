@@ -42,8 +42,18 @@ export interface TestFederation {
   readonly shards: Dataset[];
   readonly test: Dataset;
   readonly task: TaskManifest;
-  /** Starts peer `index` (again), connected to every running peer. */
-  start(index: number): Promise<Peer>;
+  /**
+   * Starts peer `index` (again), connected to every running peer. Its data folder and identity
+   * are the same on every start, so starting a stopped peer again is a restart. With
+   * `autoStart: false` the peer does not take part in rounds until its `start()` is called.
+   */
+  start(index: number, options?: { readonly autoStart?: boolean }): Promise<Peer>;
+  /** Stops running peer `index` and forgets it (its data folder stays, for a restart). */
+  stop(index: number): Promise<void>;
+  /** Running peer `index`, if started. */
+  peer(index: number): Peer | undefined;
+  /** Where peer `index` keeps its identity and stores. */
+  dataDir(index: number): string;
   /** The highest round every running peer has adopted and checkpointed. */
   commonRound(): number;
   close(): Promise<void>;
@@ -67,7 +77,7 @@ export async function testFederation(count: number, perPeer: number, task = test
     get peers() {
       return [...running.values()];
     },
-    async start(index) {
+    async start(index, startOptions = {}) {
       await writeSeededIdentity(join(dir, `peer-${index}`), index);
       const bootstrap = [...running.values()].map((peer) => `${peer.host.getMultiaddrs()[0]!.toString()}`);
       const options: PeerOptions = {
@@ -79,10 +89,22 @@ export async function testFederation(count: number, perPeer: number, task = test
         host: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
         presenceIntervalMs: 300,
         onEvent: (peer, event) => events.push({ peer, event }),
+        ...(startOptions.autoStart === undefined ? {} : { autoStart: startOptions.autoStart }),
       };
       const peer = await startPeer(options);
       running.set(index, peer);
       return peer;
+    },
+    async stop(index) {
+      const peer = running.get(index);
+      running.delete(index);
+      await peer?.stop();
+    },
+    peer(index) {
+      return running.get(index);
+    },
+    dataDir(index) {
+      return join(dir, `peer-${index}`);
     },
     commonRound() {
       const adopted = new Map<string, number>();
