@@ -140,6 +140,16 @@ export class Learner {
     return this.#withModel(() => this.#train(baseBlob, round));
   }
 
+  /** Gossip mode: trains from the base version; returns the trained model as a version blob. */
+  trainModel(baseBlob: Uint8Array, round: number): Promise<{ readonly blob: Uint8Array; readonly samples: number }> {
+    return this.#withModel(async () => {
+      const base = this.#decodeVersion(baseBlob).weights;
+      writeWeights(this.#model, { manifest: this.#manifest, values: base });
+      const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
+      return { blob: this.#encodeVersion(readWeights(this.#model).values, []), samples: metrics.samples };
+    });
+  }
+
   /** The version's loss and accuracy on this peer's held-out validation data, if it has any. */
   validate(versionBlob: Uint8Array): Promise<ValidationMetrics | undefined> {
     const validation = this.#validation;

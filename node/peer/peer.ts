@@ -13,7 +13,9 @@ import { openTaskStore, type TaskStore } from '../store/index.ts';
 import type { TaskManifest } from '../task/manifest.ts';
 import { taskDataSchema, taskModelSpec } from '../task/manifest.ts';
 import { Learner } from './learner.ts';
-import { PeerRuntime, type PeerEvent } from './runtime.ts';
+import { RoundEngine } from '../round/engine.ts';
+import { GossipEngine } from '../round/gossip-engine.ts';
+import { PeerRuntime, type Engine, type PeerEvent } from './runtime.ts';
 import { libp2pTransport } from './transport.ts';
 
 export interface PeerOptions {
@@ -82,20 +84,8 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
         traffic[direction] += bytes;
       },
     });
-    const presenceIntervalMs = options.presenceIntervalMs ?? 2000;
     runtime = new PeerRuntime({
-      engine: {
-        self: id,
-        task: task.id,
-        cohortFraction: task.cohort.fraction,
-        minPeers: task.cohort.minPeers,
-        collectionWindowMs: task.timing.collectionWindowMs,
-        curatorDeadlineMs: task.timing.curatorDeadlineMs,
-        presenceIntervalMs,
-        peerTimeoutMs: presenceIntervalMs * 3,
-        ...(task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds }),
-        ...(task.stopping.targetAccuracy === undefined ? {} : { targetAccuracy: task.stopping.targetAccuracy }),
-      },
+      engine: createEngine(task, id, options.presenceIntervalMs ?? 2000),
       taskHash: options.taskHash,
       transport,
       clock: options.clock ?? systemClock,
@@ -134,4 +124,31 @@ function holdOutValidation(data: Dataset, task: TaskManifest, peer: string): { t
     training: subset(data, order.slice(held), `${data.name} (training)`),
     validation: subset(data, order.slice(0, held), `${data.name} (validation)`),
   };
+}
+
+/** The task's round engine: curator mode, or gossip mode with the collection window as the gossip period. */
+function createEngine(task: TaskManifest, self: string, presenceIntervalMs: number): Engine {
+  const peerTimeoutMs = presenceIntervalMs * 3;
+  const maxRounds = task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds };
+  switch (task.mode) {
+    case 'curator':
+      return new RoundEngine({
+        self,
+        task: task.id,
+        cohortFraction: task.cohort.fraction,
+        minPeers: task.cohort.minPeers,
+        collectionWindowMs: task.timing.collectionWindowMs,
+        curatorDeadlineMs: task.timing.curatorDeadlineMs,
+        presenceIntervalMs,
+        peerTimeoutMs,
+        ...maxRounds,
+        ...(task.stopping.targetAccuracy === undefined ? {} : { targetAccuracy: task.stopping.targetAccuracy }),
+      });
+    case 'gossip':
+      return new GossipEngine({ self, task: task.id, gossipIntervalMs: task.timing.collectionWindowMs, presenceIntervalMs, peerTimeoutMs, ...maxRounds });
+    default: {
+      const unknown: never = task.mode;
+      throw new Error(`unknown task mode ${String(unknown)}`);
+    }
+  }
 }

@@ -4,7 +4,8 @@
  * peer (libp2p transport, system clock) and in the simulator (virtual ones).
  */
 import type { Contributor, Hash } from '../../protocols/messages.ts';
-import { RoundEngine, type EngineConfig } from '../round/engine.ts';
+import type { GossipEngine } from '../round/gossip-engine.ts';
+import type { RoundEngine } from '../round/engine.ts';
 import type { Effect, EngineEvent, Head, TimerName } from '../round/events.ts';
 import type { Clock, Transport } from '../round/ports.ts';
 import type { TaskStore } from '../store/index.ts';
@@ -17,8 +18,11 @@ export type PeerEvent =
   | { readonly type: 'trained'; readonly round: number; readonly samples: number; readonly seconds: number }
   | { readonly type: 'finished'; readonly head: Head };
 
+/** Either mode's engine: both take the same events and give the same kinds of effects. */
+export type Engine = RoundEngine | GossipEngine;
+
 export interface RuntimeInit {
-  readonly engine: EngineConfig;
+  readonly engine: Engine;
   readonly taskHash: Hash;
   readonly transport: Transport;
   readonly clock: Clock;
@@ -31,7 +35,7 @@ export interface RuntimeInit {
 }
 
 export class PeerRuntime {
-  readonly engine: RoundEngine;
+  readonly engine: Engine;
   readonly #init: RuntimeInit;
   readonly #timers = new Map<TimerName, () => void>();
   readonly #inFlight = new Set<Promise<unknown>>();
@@ -41,7 +45,7 @@ export class PeerRuntime {
 
   constructor(init: RuntimeInit) {
     this.#init = init;
-    this.engine = new RoundEngine(init.engine);
+    this.engine = init.engine;
   }
 
   #emit(event: PeerEvent): void {
@@ -158,6 +162,19 @@ export class PeerRuntime {
             const delta = await store.blobs.put(trained.blob);
             this.#emit({ type: 'trained', round: effect.round, samples: trained.samples, seconds: (now() - started) / 1000 });
             return { type: 'trained', now: now(), round: effect.round, base: effect.base, delta, bytes: trained.blob.byteLength, samples: trained.samples, metrics: trained.metrics };
+          },
+          (reason) => ({ type: 'train-failed', now: now(), round: effect.round, base: effect.base, reason }),
+        );
+        break;
+      case 'train-model':
+        this.#background(
+          async () => {
+            const started = now();
+            const base = await this.#blob(effect.base, []);
+            const trained = await learner.trainModel(base, effect.round);
+            const version = await store.blobs.put(trained.blob);
+            this.#emit({ type: 'trained', round: effect.round, samples: trained.samples, seconds: (now() - started) / 1000 });
+            return { type: 'trained-model', now: now(), round: effect.round, base: effect.base, version, bytes: trained.blob.byteLength, samples: trained.samples };
           },
           (reason) => ({ type: 'train-failed', now: now(), round: effect.round, base: effect.base, reason }),
         );

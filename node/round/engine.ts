@@ -124,6 +124,9 @@ export class RoundEngine {
       case 'trained':
         this.#onTrained(event, effects);
         break;
+      case 'trained-model':
+        effects.push({ type: 'log', level: 'warn', message: 'a gossip-mode training result reached a curator-mode engine; ignored' });
+        break;
       case 'train-failed':
         this.#training = false;
         effects.push({ type: 'log', level: 'warn', message: `training for round ${event.round} failed: ${event.reason}` });

@@ -23,7 +23,7 @@ export interface Head {
   readonly metrics?: ValidationMetrics;
 }
 
-export type TimerName = 'presence' | 'curate';
+export type TimerName = 'presence' | 'curate' | 'gossip';
 
 /** A delta to aggregate: its advert and the peers known to hold its blob (sender first). */
 export interface DeltaOffer {
@@ -60,6 +60,16 @@ export type EngineEvent =
       readonly metrics: TrainMetrics;
     }
   | { readonly type: 'train-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string }
+  /** Gossip mode: the model trained from `base` is stored as version `version`. */
+  | {
+      readonly type: 'trained-model';
+      readonly now: number;
+      readonly round: number;
+      readonly base: Hash;
+      readonly version: Hash;
+      readonly bytes: number;
+      readonly samples: number;
+    }
   | {
       readonly type: 'aggregated';
       readonly now: number;
@@ -90,6 +100,8 @@ export type Effect =
   | { readonly type: 'publish'; readonly advert: Advert }
   /** Train from version `base` (held locally), store the delta, report `trained`. */
   | { readonly type: 'train'; readonly round: number; readonly base: Hash }
+  /** Gossip mode: train from version `base`, store the trained model as a version, report `trained-model`. */
+  | { readonly type: 'train-model'; readonly round: number; readonly base: Hash }
   /** Pull, validate and aggregate the deltas onto `base`, store the version, report `aggregated`. */
   | { readonly type: 'aggregate'; readonly round: number; readonly base: Hash; readonly deltas: readonly DeltaOffer[] }
   /** Pull the leaves, store their sample-weighted average, report `merged`. */

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RoundEngine, type EngineConfig } from '../../node/round/engine.ts';
+import { GossipEngine } from '../../node/round/gossip-engine.ts';
 import type { Effect, EngineEvent, Head, TimerName } from '../../node/round/events.ts';
 import type { Hash, PeerIdString, VersionAdvert } from '../../protocols/messages.ts';
 
@@ -18,6 +19,8 @@ interface Scheduled {
 
 export interface FakeOptions {
   readonly peers: number;
+  /** Default curator. Gossip mode uses the collection window as its gossip period. */
+  readonly mode?: 'curator' | 'gossip';
   readonly config?: Partial<Omit<EngineConfig, 'self'>>;
   readonly latencyMs?: number;
   readonly trainMs?: number;
@@ -27,7 +30,7 @@ export interface FakeOptions {
 export class FakeFederation {
   now = 0;
   readonly peers: PeerIdString[];
-  readonly engines = new Map<PeerIdString, RoundEngine>();
+  readonly engines = new Map<PeerIdString, RoundEngine | GossipEngine>();
   /** value of every blob ever stored (versions: model value; deltas: delta value). */
   readonly values = new Map<Hash, number>();
   readonly samplesOf = new Map<Hash, number>();
@@ -42,11 +45,11 @@ export class FakeFederation {
   #queue: Scheduled[] = [];
   #seq = 0;
   #timers = new Map<string, number>();
-  readonly #options: Required<Omit<FakeOptions, 'config'>> & { config: EngineConfig extends infer C ? Partial<C> : never };
+  readonly #options: Required<Omit<FakeOptions, 'config'>> & { config: Partial<Omit<EngineConfig, 'self'>> };
   readonly genesis: Head;
 
   constructor(options: FakeOptions) {
-    this.#options = { latencyMs: 5, trainMs: 100, aggregateMs: 20, ...options, config: options.config ?? {} };
+    this.#options = { latencyMs: 5, trainMs: 100, aggregateMs: 20, mode: 'curator', ...options, config: options.config ?? {} };
     this.peers = Array.from({ length: options.peers }, (_, i) => `peer-${String(i).padStart(2, '0')}`);
     const genesisHash = sha('genesis');
     this.values.set(genesisHash, 0);
@@ -69,7 +72,11 @@ export class FakeFederation {
 
   /** Starts a peer from a head (genesis by default). */
   start(peer: PeerIdString, head: Head = this.genesis): void {
-    const engine = new RoundEngine(this.configFor(peer));
+    const config = this.configFor(peer);
+    const engine =
+      this.#options.mode === 'gossip'
+        ? new GossipEngine({ self: peer, task: config.task, gossipIntervalMs: config.collectionWindowMs, presenceIntervalMs: config.presenceIntervalMs, peerTimeoutMs: config.peerTimeoutMs, ...(config.maxRounds === undefined ? {} : { maxRounds: config.maxRounds }) })
+        : new RoundEngine(config);
     this.engines.set(peer, engine);
     this.#hold(head.hash, peer);
     this.down.delete(peer);
@@ -147,6 +154,17 @@ export class FakeFederation {
           this.values.set(delta, 1);
           this.#hold(delta, peer);
           this.#deliver(peer, { type: 'trained', now: this.now, round: effect.round, base: effect.base, delta, bytes: 4, samples: 10, metrics: { loss: 1, accuracy: 0.5 } });
+        });
+        break;
+      case 'train-model':
+        this.#schedule(trainMs, () => {
+          const base = this.values.get(effect.base)!;
+          const version = sha(`model ${peer} ${effect.round} ${effect.base}`);
+          // "Training" moves the model one unit towards this peer's own optimum (its index).
+          const optimum = this.peers.indexOf(peer);
+          this.values.set(version, base + (optimum - base) * 0.5);
+          this.#hold(version, peer);
+          this.#deliver(peer, { type: 'trained-model', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, samples: 10 });
         });
         break;
       case 'aggregate':
