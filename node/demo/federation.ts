@@ -1,24 +1,23 @@
 /**
- * The demo federation: N real peers in this process, each a libp2p host on loopback TCP with
- * noise, each training on its own Dirichlet share of the built-in MNIST digits, electing
- * curators round by round. An observer (not a peer: it only reads what peers adopt) evaluates
- * every round's version on the 2,000 held-out test digits and reports it.
+ * The demo federation: N real peers, each in its own worker thread (so they train in parallel
+ * on every core), each a libp2p host on loopback TCP with noise, each training on its own
+ * Dirichlet share of the built-in MNIST digits, electing curators round by round. An observer
+ * on the main thread (not a peer: it only hears what peers adopt) evaluates every round's
+ * version on the 2,000 held-out test digits and reports it.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { subset } from '../learn/data/dataset.ts';
 import { MNIST_CLASSES, MNIST_FEATURES, mnistSplit } from '../learn/data/mnist.ts';
 import { partition } from '../learn/data/partition.ts';
-import { advertTopic } from '../../protocols/adverts/index.ts';
+import { Worker } from 'node:worker_threads';
 import { GossipflError } from '../errors.ts';
-import { waitForSubscribers } from '../host/wait.ts';
 import { Learner } from '../peer/learner.ts';
-import { startPeer, type Peer } from '../peer/peer.ts';
-import type { PeerEvent } from '../peer/runtime.ts';
 import type { Head } from '../round/events.ts';
 import type { VersionRecord } from '../store/index.ts';
 import { validateTaskManifest, type TaskManifest } from '../task/manifest.ts';
 import { taskHash } from '../task/signing.ts';
+import type { FromWorker, ToWorker } from './worker-protocol.ts';
 
 /** A round that has not completed everywhere after this long means something is broken. */
 const ROUND_STALL_MS = 120_000;
@@ -89,60 +88,110 @@ export function demoTask(maxRounds: number, seed: number): TaskManifest {
   );
 }
 
+/** One peer in its worker thread, seen from the main thread. */
+class PeerWorker {
+  readonly worker: Worker;
+  id = '';
+  address = '';
+  fetched = 0;
+  readonly #waiting = new Map<FromWorker['type'], (message: FromWorker) => void>();
+  #failure: Error | undefined;
+
+  constructor(onEvent: (worker: PeerWorker, message: Extract<FromWorker, { type: 'event' }>) => void) {
+    this.worker = new Worker(new URL('./peer-worker.ts', import.meta.url));
+    this.worker.on('message', (message: FromWorker) => {
+      if (message.type === 'event') {
+        this.fetched = message.fetched;
+        onEvent(this, message);
+        return;
+      }
+      if (message.type === 'failed') this.#failure = new DemoStalledError(`a peer worker failed: ${message.message}`);
+      const waiter = this.#waiting.get(message.type) ?? (message.type === 'failed' ? [...this.#waiting.values()][0] : undefined);
+      waiter?.(message);
+    });
+    this.worker.on('error', (error) => {
+      this.#failure = error;
+      for (const waiter of this.#waiting.values()) waiter({ type: 'failed', message: error.message });
+    });
+  }
+
+  /** Sends a message and resolves with the reply of the given type (rejects if the worker fails). */
+  request<T extends FromWorker['type']>(message: ToWorker, reply: T, transfer: ArrayBuffer[] = []): Promise<Extract<FromWorker, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      if (this.#failure !== undefined) {
+        reject(this.#failure);
+        return;
+      }
+      this.#waiting.set(reply, (answer) => {
+        this.#waiting.delete(reply);
+        if (answer.type === 'failed') reject(this.#failure ?? new DemoStalledError(answer.message));
+        else resolve(answer as Extract<FromWorker, { type: T }>);
+      });
+      this.worker.postMessage(message, transfer);
+    });
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await Promise.race([this.request({ type: 'stop' }, 'stopped'), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    } catch {
+      // already failed: terminate below
+    }
+    await this.worker.terminate();
+  }
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { train, test } = await mnistSplit();
   const task = demoTask(options.maxRounds, options.seed);
   const shares = partition({ kind: 'dirichlet', alpha: options.alpha }, train.labels, MNIST_CLASSES, options.peers, options.seed);
-  const shards = shares.map((rows, i) => subset(train, rows, `peer ${i}`));
   const judge = await Learner.create({ task, model: { kind: 'preset', preset: 'mlp' }, shape: { featureCount: MNIST_FEATURES, classCount: MNIST_CLASSES }, data: test, seed: 'judge' });
 
   const adopted = new Map<string, number>();
-  const heads = new Map<number, Head>();
-  const peers: Peer[] = [];
+  const heads = new Map<number, { head: Head; blob: Uint8Array }>();
   let settle: (() => void) | undefined;
-  const onEvent = (peer: string, event: PeerEvent) => {
+  const onEvent = (worker: PeerWorker, { event, blob }: Extract<FromWorker, { type: 'event' }>) => {
     if (event.type === 'adopted') {
-      adopted.set(peer, Math.max(adopted.get(peer) ?? 0, event.head.round));
-      heads.set(event.head.round, event.head);
+      adopted.set(worker.id, Math.max(adopted.get(worker.id) ?? 0, event.head.round));
+      if (blob !== undefined) heads.set(event.head.round, { head: event.head, blob });
       settle?.();
     } else if (event.type === 'log' && !event.message.startsWith('adverts ')) {
-      options.onLog?.(peer, event.level, event.message);
+      options.onLog?.(worker.id, event.level, event.message);
     } else if (event.type === 'rejected') {
-      options.onLog?.(peer, 'warn', `rejected a delta from ${event.peer} in round ${event.round}: ${event.reason}`);
+      options.onLog?.(worker.id, 'warn', `rejected a delta from ${event.peer} in round ${event.round}: ${event.reason}`);
     }
   };
   const started = performance.now();
   const rounds: DemoRound[] = [];
+  const workers: PeerWorker[] = [];
   let stoppedBy: DemoResult['stoppedBy'] = 'rounds';
   try {
-    for (let i = 0; i < options.peers; i++) {
-      const bootstrap = peers.map((peer) => peer.host.getMultiaddrs()[0]!.toString());
-      const dataDir = join(options.dir, `peer-${i}`);
-      await mkdir(dataDir, { recursive: true });
-      peers.push(
-        await startPeer({
-          dataDir,
-          task,
-          taskHash: taskHash(task),
-          taskPath: join(options.dir, 'task.yaml'),
-          data: shards[i]!,
-          host: { listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap },
-          presenceIntervalMs: 1000,
-          onEvent,
-          autoStart: false,
-        }),
-      );
-    }
+    // All peers start at once; then each dials those after it, so that every pair is connected.
+    workers.push(...shares.map(() => new PeerWorker(onEvent)));
+    await Promise.all(
+      workers.map(async (worker, i) => {
+        const dataDir = join(options.dir, `peer-${i}`);
+        await mkdir(dataDir, { recursive: true });
+        const { features, labels } = subset(train, shares[i]!);
+        const ready = await worker.request(
+          { type: 'init', index: i, peers: options.peers, dataDir, task, taskHash: taskHash(task), features, labels, presenceIntervalMs: 1000, sendHeads: i === 0 },
+          'ready',
+          [features.buffer as ArrayBuffer, labels.buffer as ArrayBuffer],
+        );
+        worker.id = ready.id;
+        worker.address = ready.address;
+      }),
+    );
+    await Promise.all(workers.map((worker, i) => worker.request({ type: 'connect', addresses: workers.slice(i + 1).map((w) => w.address) }, 'connected')));
     // Every peer connected to every other and subscribed to the task's topic, then all start.
-    const topic = advertTopic(task.id);
-    await Promise.all(peers.map((peer) => waitForSubscribers(peer.host.services.pubsub, topic, options.peers - 1, AbortSignal.timeout(30_000))));
-    await Promise.all(peers.map((peer) => peer.start()));
-    options.onStarted?.(peers.map((peer) => peer.id), shards.map((shard) => shard.size));
+    await Promise.all(workers.map((worker) => worker.request({ type: 'start' }, 'started')));
+    options.onStarted?.(workers.map((worker) => worker.id), shares.map((rows) => rows.length));
     let bytesBefore = 0;
     for (let round = 1; round <= options.maxRounds; round++) {
       // Wait until every peer has adopted this round (or the user stops us, or it stalls).
       const deadline = Date.now() + ROUND_STALL_MS;
-      while (!options.signal.aborted && Math.min(...peers.map((peer) => adopted.get(peer.id) ?? 0)) < round) {
+      const done = () => heads.has(round) && Math.min(...workers.map((worker) => adopted.get(worker.id) ?? 0)) >= round;
+      while (!options.signal.aborted && !done()) {
         const waited = await new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
           settle = () => {
@@ -158,10 +207,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         stoppedBy = 'interrupted';
         break;
       }
-      const head = heads.get(round)!;
-      const blob = (await peers[0]!.store.blobs.get(head.hash))!;
+      const { head, blob } = heads.get(round)!;
       const { accuracy, loss } = judge.evaluate(blob, test);
-      const bytesNow = peers.reduce((sum, peer) => sum + peer.traffic.fetched, 0);
+      const bytesNow = workers.reduce((sum, worker) => sum + worker.fetched, 0);
       const report: DemoRound = {
         round,
         seconds: (performance.now() - started) / 1000,
@@ -179,14 +227,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         break;
       }
     }
-    const final = rounds.at(-1)?.head;
-    const finalBlob = final === undefined ? undefined : await peers[0]!.store.blobs.get(final.hash);
-    const history = final === undefined ? [] : (await peers[0]!.store.versions.history(final.hash)).versions;
-    return { task, peers: peers.map((peer) => peer.id), shardSizes: shards.map((s) => s.size), rounds, final, finalBlob, judge, stoppedBy, history };
+    const last = rounds.at(-1);
+    const history = last === undefined ? [] : (await workers[0]!.request({ type: 'history', head: last.head.hash }, 'history')).versions;
+    return {
+      task,
+      peers: workers.map((worker) => worker.id),
+      shardSizes: shares.map((rows) => rows.length),
+      rounds,
+      final: last?.head,
+      finalBlob: last === undefined ? undefined : heads.get(last.round)?.blob,
+      judge,
+      stoppedBy,
+      history,
+    };
   } catch (error) {
     judge.dispose();
     throw error;
   } finally {
-    await Promise.allSettled(peers.map((peer) => peer.stop()));
+    await Promise.allSettled(workers.map((worker) => worker.stop()));
   }
 }
