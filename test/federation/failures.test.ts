@@ -57,26 +57,45 @@ describe('failures in a federation of real peers', () => {
     const remaining = ids.filter((id) => id !== stopped).sort();
 
     await waitFor(world, () => world.commonRound() >= 2, 30_000, 'the 4 remaining peers at round 2');
-    const round2 = remaining.map((peer) => adopted(world, peer, stoppedAt).find((head) => head.round === 2)!);
-    // Every remaining peer adopted the same round-2 version, aggregated by the first standby: once
-    // the curator's presence times out it is no longer live, and standby 1 heads the ranking.
-    expect(new Set(round2.map((head) => head.hash)).size).toBe(1);
-    const version = round2[0]!;
-    expect(version.parent).toBe(round1.hash);
-    expect(version.curator).toBe(ranking[1]);
-    expect(version.curator).not.toBe(stopped);
-    const contributors = version.contributors.map((c) => c.peer);
-    expect(contributors).not.toContain(stopped);
-    expect(contributors.every((peer) => remaining.includes(peer))).toBe(true);
-    expect(contributors).toEqual(remaining); // every remaining peer trained within the window
+    // Round 2 is completed by standbys only. Usually standby 1 alone: once the curator's presence
+    // times out it is no longer live and standby 1 heads the ranking. But liveness is each peer's
+    // local view (PROTOCOL §7.4, §9): with five peers training in one process, a stalled event
+    // loop can make a peer miss presence adverts for longer than the 900 ms peer timeout, so
+    // another standby may see itself first and aggregate too; same-round siblings are then
+    // merged (§7.9). Whatever happened, no round-2 version comes from the stopped curator and
+    // every contribution comes from a remaining peer.
+    const standbys = ranking.slice(1);
+    const round2 = allAdopted(world, stoppedAt).filter(({ head }) => head.round === 2);
+    const aggregated = [...new Map(round2.filter(({ head }) => head.merged.length === 0).map(({ head }) => [head.hash, head])).values()];
+    const merges = [...new Set(round2.filter(({ head }) => head.merged.length > 0).map(({ head }) => head.hash))];
+    expect(aggregated.length).toBeGreaterThan(0);
+    for (const version of aggregated) {
+      expect(version.parent).toBe(round1.hash);
+      expect(version.curator).not.toBe(stopped);
+      expect(standbys).toContain(version.curator);
+      const contributors = version.contributors.map((c) => c.peer);
+      expect(contributors.length).toBeGreaterThan(0);
+      expect(contributors).not.toContain(stopped);
+      expect(contributors.every((peer) => remaining.includes(peer))).toBe(true);
+    }
+    for (const { head } of round2.filter(({ head }) => head.merged.length > 0)) {
+      expect(head.contributors.every((c) => remaining.includes(c.peer))).toBe(true);
+    }
     expect(adopted(world, stopped).some((head) => head.round >= 2)).toBe(false);
+    const round2Hashes = new Set(round2.map(({ head }) => head.hash));
+    console.log(
+      `curator stopped: round 2 aggregated by ${aggregated.map((v) => `standby ${ranking.indexOf(v.curator!)} (${v.contributors.length} deltas)`).join(', ')}` +
+        `${merges.length > 0 ? `, ${merges.length} merge(s)` : ''}`,
+    );
 
-    // The federation goes on without its former curator.
+    // The federation goes on without its former curator, from the round-2 version(s).
     await waitFor(world, () => world.commonRound() >= 3, 30_000, 'the 4 remaining peers at round 3');
-    const round3 = remaining.map((peer) => adopted(world, peer, stoppedAt).find((head) => head.round === 3)!);
-    expect(new Set(round3.map((head) => head.hash)).size).toBe(1);
-    expect(round3[0]!.parent).toBe(version.hash);
-    expect(round3[0]!.contributors.map((c) => c.peer).every((peer) => remaining.includes(peer))).toBe(true);
+    const round3 = allAdopted(world, stoppedAt).filter(({ head }) => head.round === 3 && head.merged.length === 0);
+    expect(round3.length).toBeGreaterThan(0);
+    for (const { head } of round3) {
+      expect(round2Hashes).toContain(head.parent);
+      expect(head.contributors.every((c) => remaining.includes(c.peer))).toBe(true);
+    }
   });
 
   it('a late joiner catches up to the current head and contributes to a later round', async () => {
