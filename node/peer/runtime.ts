@@ -94,8 +94,18 @@ export class PeerRuntime {
     return head;
   }
 
+  /**
+   * Records the head's provenance and checkpoints it. A head adopted by catching up from a
+   * presence advert has no known parent yet: it is checkpointed only once its version advert
+   * arrives (the engine adopts it again then), so a restart never resumes at a version without
+   * a record — it resumes at the previous head and catches up again.
+   */
   async #persist(head: Head): Promise<void> {
     const { store, taskHash } = this.#init;
+    if (head.round > 0 && head.parent === undefined) {
+      this.#emit({ type: 'log', level: 'info', message: `round ${head.round} (${head.hash.slice(0, 12)}) adopted without its provenance; checkpointed when its version advert arrives` });
+      return;
+    }
     await store.versions.record({
       round: head.round,
       hash: head.hash,

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../node/learn/backend.ts';
+import { subset } from '../../node/learn/data/dataset.ts';
+import { mnistSplit } from '../../node/learn/data/mnist.ts';
+import { Learner } from '../../node/peer/learner.ts';
+import { PeerRuntime, type PeerEvent } from '../../node/peer/runtime.ts';
+import { RoundEngine } from '../../node/round/engine.ts';
+import { systemClock, type Transport } from '../../node/round/ports.ts';
+import { openTaskStore } from '../../node/store/index.ts';
+import type { ReceivedAdvert } from '../../protocols/messages.ts';
+import { testTask } from '../federation/helpers.ts';
+
+const task = testTask();
+let dir: string;
+
+beforeAll(async () => {
+  await selectBackend();
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function learnerWithSeed(seed: number): Promise<Learner> {
+  const { train } = await mnistSplit();
+  const data = subset(train, Array.from({ length: 50 }, (_, i) => i));
+  return Learner.create({ task: { ...task, model: { ...task.model, seed } }, model: { kind: 'preset', preset: 'mlp' }, shape: { featureCount: 784, classCount: 10 }, data, seed: 'runtime-test' });
+}
+
+/** One peer over a transport that only delivers what the test injects and serves one blob. */
+async function runPeer(remote: { hash: string; blob: Uint8Array }, script: (inject: (advert: ReceivedAdvert) => void, events: PeerEvent[]) => Promise<void>) {
+  const store = await openTaskStore(dir, task.id);
+  const handlers: ((received: ReceivedAdvert) => void)[] = [];
+  const transport: Transport = {
+    self: 'peer-a',
+    publish: async () => {},
+    onAdvert: (handler) => {
+      handlers.push(handler);
+      return () => {};
+    },
+    fetch: async (hash) => {
+      if (hash !== remote.hash) throw new Error('not held');
+      return remote.blob;
+    },
+    serve: async () => {},
+    stop: async () => {},
+  };
+  const events: PeerEvent[] = [];
+  const learner = await learnerWithSeed(1);
+  const runtime = new PeerRuntime({
+    engine: new RoundEngine({ self: 'peer-a', task: task.id, cohortFraction: 1, minPeers: 2, collectionWindowMs: 60_000, curatorDeadlineMs: 120_000, presenceIntervalMs: 2000, peerTimeoutMs: 6000, maxRounds: 50 }),
+    taskHash: '0'.repeat(64),
+    transport,
+    clock: systemClock,
+    store,
+    learner,
+    maxBlobBytes: 16 << 20,
+    fetchTimeoutMs: 5000,
+    onEvent: (event) => events.push(event),
+  });
+  try {
+    const head = await runtime.start();
+    await script((advert) => handlers.forEach((handler) => handler(advert)), events);
+    return { head, checkpoint: await store.checkpoint.load(), record: await store.versions.get(remote.hash) };
+  } finally {
+    await runtime.stop();
+    await store.close();
+    learner.dispose();
+  }
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('peer runtime', () => {
+  it('checkpoints a version caught up from presence only once its provenance is known, so restarts always work', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
+    const other = await learnerWithSeed(2);
+    const blob = other.genesisBlob(); // stands in for a round-2 version another peer holds
+    other.dispose();
+    const remote = { hash: createHash('sha256').update(blob).digest('hex'), blob };
+    const presence: ReceivedAdvert = { from: 'peer-b', advert: { kind: 'presence', task: task.id, round: 2, head: remote.hash, age: 0, sentAt: Date.now() } };
+
+    const first = await runPeer(remote, async (inject, events) => {
+      inject(presence);
+      await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2), 'adoption of round 2');
+    });
+    expect(first.checkpoint?.round).toBe(0);
+    expect(first.record).toBeUndefined();
+
+    const parent = 'ab'.repeat(32);
+    const second = await runPeer(remote, async (inject, events) => {
+      inject(presence);
+      await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2), 'adoption of round 2 again');
+      inject({ from: 'peer-b', advert: { kind: 'version', task: task.id, round: 2, hash: remote.hash, parent, bytes: blob.byteLength, contributors: [], merged: [], sentAt: Date.now() } });
+      await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2 && e.head.parent === parent), 'provenance of round 2');
+    });
+    expect(second.head.round).toBe(0);
+    expect(second.checkpoint).toMatchObject({ round: 2, head: remote.hash });
+    expect(second.record).toMatchObject({ round: 2, parent, curator: 'peer-b' });
+  });
+});
