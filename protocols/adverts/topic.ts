@@ -11,12 +11,14 @@
  * - `malformed`: the bytes are not a valid advert (codec.ts, with the precise reason);
  * - `foreign task`: the advert's task is not this topic's task;
  * - `from the future`: `sentAt` more than `maxSkewMs` (default 5 min) ahead of our clock;
- * - `replay`: the exact bytes of an advert first published by another peer (within the
- *   `maxAgeMs` window), or a delta advert naming a delta hash another peer advertised first —
- *   a peer claiming someone else's delta would have it counted twice.
+ * - `stale`: `sentAt` more than `maxAgeMs` (default 10 min) behind our clock. Honest peers
+ *   announce with a fresh `sentAt` and gossipsub delivers in seconds, so such an advert is a
+ *   replay older than the replay window, or comes from a clock that needs fixing;
+ * - `replay`: the exact bytes of a delta advert first published by another peer (within the
+ *   `maxAgeMs + maxSkewMs` window), or a delta advert naming a delta hash another peer
+ *   advertised first — a peer claiming someone else's delta would have it counted twice.
  *
  * Ignore (dropped, not forwarded, nobody penalised — honest peers send these when slow):
- * - `stale`: `sentAt` more than `maxAgeMs` (default 10 min) behind our clock;
  * - `old round`: a delta advert for a round below our current round − 1;
  * - `duplicate`: the same advert bytes again from the same author (a re-publish).
  */
@@ -46,8 +48,8 @@ export function advertTopic(taskId: string): string {
   return `/gossipfl/task/${taskId}/adverts/1`;
 }
 
-export type RejectCode = 'unsigned' | 'malformed' | 'foreign task' | 'from the future' | 'replay';
-export type IgnoreCode = 'stale' | 'old round' | 'duplicate';
+export type RejectCode = 'unsigned' | 'malformed' | 'foreign task' | 'from the future' | 'stale' | 'replay';
+export type IgnoreCode = 'old round' | 'duplicate';
 
 export type AdvertVerdict =
   | { readonly result: 'accept'; readonly advert: Advert; readonly from: PeerIdString }
@@ -96,7 +98,7 @@ export function validateAdvert(message: Message, context: AdvertValidationContex
     return reject('from the future', `sentAt is ${advert.sentAt - now} ms ahead of this peer's clock (at most ${maxSkew} ms allowed)`);
   }
   if (advert.sentAt < now - maxAge) {
-    return ignore('stale', `sentAt is ${now - advert.sentAt} ms old (at most ${maxAge} ms accepted)`);
+    return reject('stale', `sentAt is ${now - advert.sentAt} ms old (at most ${maxAge} ms accepted)`);
   }
   if (advert.kind === 'delta') {
     const current = context.currentRound?.();

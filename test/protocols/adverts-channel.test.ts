@@ -115,7 +115,7 @@ describe('advert channel over gossipsub', () => {
     expect(b.rejected.items.concat(c.rejected.items)).toEqual([]);
   });
 
-  it('rejects malformed, foreign-task, future and replayed adverts and ignores stale ones; nobody crashes', async () => {
+  it('rejects malformed, foreign-task, future, stale and replayed adverts and ignores old rounds; nobody crashes', async () => {
     const [a, b, c] = three(await peers(3, 10));
     const pubsub = a.host.services.pubsub;
     const self = a.channel.self;
@@ -130,7 +130,7 @@ describe('advert channel over gossipsub', () => {
     await b.rejected.waitFor((r) => r.reason.startsWith('from the future:'), 'future rejection');
 
     await pubsub.publish(TOPIC, encodeAdvert(deltaAdvert({ sentAt: Date.now() - 11 * 60_000 })));
-    await b.ignored.waitFor((r) => r.reason.startsWith('stale:'), 'stale ignore');
+    await b.rejected.waitFor((r) => r.reason.startsWith('stale:'), 'stale rejection');
 
     await pubsub.publish(TOPIC, encodeAdvert(deltaAdvert({ round: 5, delta: hash('5') })));
     await b.ignored.waitFor((r) => r.reason.startsWith('old round:'), 'old-round ignore');
@@ -158,6 +158,7 @@ describe('advert channel over gossipsub', () => {
       'malformed',
       'foreign task',
       'from the future',
+      'stale',
     ]);
     for (const peer of [a, b, c]) expect(peer.host.status).toBe('started');
   });
@@ -208,7 +209,7 @@ describe('validateAdvert', () => {
     expect(at(now + 5 * 60_000)).toBe('accept');
     expect(at(now + 5 * 60_000 + 1)).toBe('reject');
     expect(at(now - 10 * 60_000)).toBe('accept');
-    expect(at(now - 10 * 60_000 - 1)).toBe('ignore');
+    expect(at(now - 10 * 60_000 - 1)).toBe('reject');
     expect(at(now, 2)).toBe('ignore');
     const presence: PresenceAdvert = { kind: 'presence', task: TASK, round: 0, head: hash('1'), age: 0, sentAt: now };
     expect(validateAdvert(signed(presence), { ...base, currentRound: () => 4 }).result).toBe('accept');
