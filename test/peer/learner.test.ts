@@ -1,0 +1,79 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../node/learn/backend.ts';
+import { subset, type Dataset } from '../../node/learn/data/dataset.ts';
+import { mnistSplit } from '../../node/learn/data/mnist.ts';
+import { decodeWeights, encodeWeights } from '../../node/learn/weights/index.ts';
+import { Learner } from '../../node/peer/learner.ts';
+import { testTask } from '../federation/helpers.ts';
+
+let data: Dataset;
+
+beforeAll(async () => {
+  await selectBackend();
+  const { train } = await mnistSplit();
+  data = subset(train, Array.from({ length: 100 }, (_, i) => i));
+});
+
+async function learner(overrides: Record<string, unknown> = {}): Promise<Learner> {
+  return Learner.create({ task: testTask(overrides), model: { kind: 'preset', preset: 'logreg' }, shape: { featureCount: 784, classCount: 10 }, data, seed: 'learner-test' });
+}
+
+describe('learner', () => {
+  it('validates every delta before aggregating and says why each one was refused', async () => {
+    const peer = await learner({ model: { preset: 'logreg', seed: 1 }, aggregation: { strategy: 'fedavg', maxDeltaNorm: 5 } });
+    const base = peer.genesisBlob();
+    const good = await peer.train(base, 1);
+    const manifest = decodeWeights(good.blob).manifest;
+    const values = new Float32Array(decodeWeights(good.blob).values.length);
+    const withNaN = values.slice();
+    withNaN[7] = Number.NaN;
+    const huge = values.map(() => 1);
+    const otherShape = encodeWeights({ manifest: { tensors: [{ name: 'output/kernel', shape: [3], dtype: 'float32' }] }, values: new Float32Array(3) }, 'f32');
+    const result = peer.aggregate(base, [
+      { from: 'good', blob: good.blob, samples: good.samples },
+      { from: 'nan', blob: encodeWeights({ manifest, values: withNaN }, 'f32'), samples: 10 },
+      { from: 'huge', blob: encodeWeights({ manifest, values: huge }, 'f32'), samples: 10 },
+      { from: 'shape', blob: otherShape, samples: 10 },
+      { from: 'garbage', blob: Uint8Array.from([1, 2, 3]), samples: 10 },
+      { from: 'nosamples', blob: good.blob, samples: 0 },
+    ]);
+    expect(result.accepted.map((d) => d.from)).toEqual(['good']);
+    const reasons = Object.fromEntries(result.rejected.map((r) => [r.from, r.reason]));
+    expect(reasons['nan']).toBe('value 7 is not finite');
+    expect(reasons['huge']).toMatch(/^L2 norm 88\.\d+ exceeds the task's bound 5$/);
+    expect(reasons['shape']).toMatch(/^undecodable: /);
+    expect(reasons['garbage']).toMatch(/^undecodable: /);
+    expect(reasons['nosamples']).toBe('claims 0 samples');
+    // With only the good delta, FedAvg's result is base + delta.
+    const next = decodeWeights(result.blob).values;
+    const expected = decodeWeights(base).values.map((w, i) => w + decodeWeights(good.blob).values[i]!);
+    expect(Math.max(...next.map((w, i) => Math.abs(w - expected[i]!)))).toBeLessThan(1e-6);
+    peer.dispose();
+  });
+
+  it('carries the server optimizer state inside versions from curator to curator', async () => {
+    const peer = await learner({ model: { preset: 'logreg', seed: 1 }, aggregation: { strategy: 'fedavgm', momentum: 0.9, serverLearningRate: 1 } });
+    const v0 = peer.genesisBlob();
+    const d1 = await peer.train(v0, 1);
+    const v1 = peer.aggregate(v0, [{ from: 'a', blob: d1.blob, samples: d1.samples }]).blob;
+    const tensors = decodeWeights(v1).manifest.tensors.map((t) => t.name);
+    expect(tensors).toEqual(['output/kernel', 'output/bias', 'server-state/0']);
+    // The momentum stored in v1 is the first mean delta; the second step adds 0.9 of it again.
+    const d2 = await peer.train(v1, 2);
+    const v2 = decodeWeights(peer.aggregate(v1, [{ from: 'a', blob: d2.blob, samples: d2.samples }]).blob).values;
+    const n = decodeWeights(d1.blob).values.length;
+    const [w1, m1, delta2] = [decodeWeights(v1).values, decodeWeights(v1).values.subarray(n), decodeWeights(d2.blob).values];
+    for (const i of [0, 100, n - 1]) expect(v2[i]).toBeCloseTo(w1[i]! + 0.9 * m1[i]! + delta2[i]!, 5);
+    peer.dispose();
+  });
+
+  it('merges same-round versions by sample weight', async () => {
+    const peer = await learner();
+    const a = peer.genesisBlob();
+    const trained = await peer.trainModel(a, 1);
+    const merged = decodeWeights(peer.merge([{ blob: a, samples: 3 }, { blob: trained.blob, samples: 1 }])).values;
+    const [va, vb] = [decodeWeights(a).values, decodeWeights(trained.blob).values];
+    for (const i of [0, 5000, va.length - 1]) expect(merged[i]).toBeCloseTo(0.75 * va[i]! + 0.25 * vb[i]!, 6);
+    peer.dispose();
+  });
+});
