@@ -9,8 +9,8 @@ import { createStrategy } from '../aggregate/index.ts';
 import type { StatefulStrategy } from '../aggregate/server-optimizers.ts';
 import type { AggregationStrategy, Contribution } from '../aggregate/strategy.ts';
 import type { Dataset } from '../learn/data/dataset.ts';
-import { createModel, type ModelShape, type ModelSpec } from '../learn/model.ts';
-import { modelManifest, readWeights, writeWeights } from '../learn/model-weights.ts';
+import type { ModelShape, ModelSpec } from '../learn/model.ts';
+import { readWeights, writeWeights } from '../learn/model-weights.ts';
 import { Rng } from '../learn/rng.ts';
 import { evaluate, trainLocal, type EvalMetrics, type TrainingPlan } from '../learn/trainer.ts';
 import {
@@ -24,6 +24,7 @@ import {
 } from '../learn/weights/index.ts';
 import type { TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
 import type { TaskManifest } from '../task/manifest.ts';
+import { ModelSlot } from './model-slot.ts';
 
 const STATE_PREFIX = 'server-state/';
 
@@ -62,26 +63,36 @@ function isStateful(strategy: AggregationStrategy): strategy is StatefulStrategy
 }
 
 export class Learner {
-  readonly #model: LayersModel;
+  readonly #slot: ModelSlot;
+  /** Whether this learner made its slot (and so disposes of it). */
+  readonly #ownsSlot: boolean;
   readonly #manifest: WeightsManifest;
   readonly #task: TaskManifest;
   readonly #data: Dataset;
   readonly #validation: Dataset | undefined;
   readonly #rng: Rng;
-  /** The model is one: training and evaluation take turns. */
-  #modelQueue: Promise<unknown> = Promise.resolve();
-
-  private constructor(model: LayersModel, init: LearnerInit) {
-    this.#model = model;
-    this.#manifest = modelManifest(model);
+  private constructor(slot: ModelSlot, ownsSlot: boolean, init: LearnerInit) {
+    this.#slot = slot;
+    this.#ownsSlot = ownsSlot;
+    this.#manifest = slot.manifest;
     this.#task = init.task;
     this.#data = init.data;
     this.#validation = init.validation;
     this.#rng = new Rng(init.seed);
   }
 
+  /** A learner with its own model. */
   static async create(init: LearnerInit): Promise<Learner> {
-    return new Learner(await createModel(init.model, init.shape, init.task.model.seed), init);
+    return new Learner(await ModelSlot.create(init.model, init.shape, init.task.model.seed), true, init);
+  }
+
+  /** A learner using a model shared with others (the simulator); the slot outlives it. */
+  static sharing(slot: ModelSlot, init: LearnerInit): Learner {
+    return new Learner(slot, false, init);
+  }
+
+  get #model(): LayersModel {
+    return this.#slot.model;
   }
 
   get plan(): TrainingPlan {
@@ -90,7 +101,7 @@ export class Learner {
 
   /** The task's round-0 version: the model's initial weights. Identical on every peer. */
   genesisBlob(): Uint8Array {
-    return encodeWeights(readWeights(this.#model), 'f32');
+    return this.#slot.genesis;
   }
 
   #strategy(): AggregationStrategy {
@@ -128,11 +139,8 @@ export class Learner {
     this.#decodeVersion(blob);
   }
 
-  /** Runs `work` once every earlier use of the model has finished. */
   #withModel<T>(work: () => Promise<T> | T): Promise<T> {
-    const turn = this.#modelQueue.then(work, work);
-    this.#modelQueue = turn.catch(() => undefined);
-    return turn;
+    return this.#slot.use(work);
   }
 
   /** Trains from the base version on local data; returns the encoded delta. */
@@ -244,6 +252,6 @@ export class Learner {
   }
 
   dispose(): void {
-    this.#model.dispose();
+    if (this.#ownsSlot) this.#slot.dispose();
   }
 }

@@ -8,8 +8,24 @@ import type { GossipEngine } from '../round/gossip-engine.ts';
 import type { RoundEngine } from '../round/engine.ts';
 import type { Effect, EngineEvent, Head, TimerName } from '../round/events.ts';
 import type { Clock, Transport } from '../round/ports.ts';
-import type { TaskStore } from '../store/index.ts';
+import type { BlobStore, CheckpointStore, VersionStore } from '../store/index.ts';
 import type { Learner, OfferedDelta } from './learner.ts';
+
+/**
+ * What the runtime needs of a peer's store: the on-disk TaskStore of a real peer, or an
+ * in-memory one in the simulator.
+ */
+export interface RuntimeStore {
+  readonly taskId: string;
+  /** Where it lives, for messages. */
+  readonly dir: string;
+  readonly blobs: Pick<BlobStore, 'get' | 'put'>;
+  readonly versions: Pick<VersionStore, 'get' | 'record'>;
+  readonly checkpoint: Pick<CheckpointStore, 'load' | 'save' | 'verify'>;
+}
+
+/** What the runtime needs of the learner: a peer's own, or one sharing a model in the simulator. */
+export type RuntimeLearner = Pick<Learner, 'genesisBlob' | 'checkVersion' | 'train' | 'trainModel' | 'validate' | 'aggregate' | 'merge'>;
 
 export type PeerEvent =
   | { readonly type: 'adopted'; readonly head: Head }
@@ -26,8 +42,8 @@ export interface RuntimeInit {
   readonly taskHash: Hash;
   readonly transport: Transport;
   readonly clock: Clock;
-  readonly store: TaskStore;
-  readonly learner: Learner;
+  readonly store: RuntimeStore;
+  readonly learner: RuntimeLearner;
   readonly maxBlobBytes: number;
   /** Longest a whole pull (all holders) may take. */
   readonly fetchTimeoutMs: number;

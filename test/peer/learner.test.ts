@@ -4,6 +4,7 @@ import { subset, type Dataset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
 import { decodeWeights, encodeWeights } from '../../node/learn/weights/index.ts';
 import { Learner } from '../../node/peer/learner.ts';
+import { ModelSlot } from '../../node/peer/model-slot.ts';
 import { testTask } from '../federation/helpers.ts';
 
 let data: Dataset;
@@ -75,5 +76,22 @@ describe('learner', () => {
     const [va, vb] = [decodeWeights(a).values, decodeWeights(trained.blob).values];
     for (const i of [0, 5000, va.length - 1]) expect(merged[i]).toBeCloseTo(0.75 * va[i]! + 0.25 * vb[i]!, 6);
     peer.dispose();
+  });
+
+  it('lets many peers share one model: concurrent training takes turns and gives what separate models give', async () => {
+    const task = testTask({ model: { preset: 'logreg', seed: 4 } });
+    const shape = { featureCount: 784, classCount: 10 };
+    const halves = [subset(data, Array.from({ length: 50 }, (_, i) => i)), subset(data, Array.from({ length: 50 }, (_, i) => 50 + i))];
+    const slot = await ModelSlot.create({ kind: 'preset', preset: 'logreg' }, shape, 4);
+    const shared = halves.map((half, i) => Learner.sharing(slot, { task, model: { kind: 'preset', preset: 'logreg' }, shape, data: half, seed: `peer ${i}` }));
+    const alone = await Promise.all(halves.map((half, i) => Learner.create({ task, model: { kind: 'preset', preset: 'logreg' }, shape, data: half, seed: `peer ${i}` })));
+    const base = shared[0]!.genesisBlob();
+    expect(alone[0]!.genesisBlob()).toEqual(base);
+    const together = await Promise.all(shared.map((learner) => learner.train(base, 1)));
+    const apart = [await alone[0]!.train(base, 1), await alone[1]!.train(base, 1)];
+    expect(together.map((d) => d.blob)).toEqual(apart.map((d) => d.blob));
+    expect(together[0]!.blob).not.toEqual(together[1]!.blob);
+    for (const learner of [...shared, ...alone]) learner.dispose();
+    slot.dispose();
   });
 });

@@ -1,0 +1,39 @@
+/**
+ * One TF.js model and the right to use it. A real peer has its own; in the simulator many
+ * peers share one (their weights are swapped in for each step), so that a thousand peers do
+ * not need a thousand models. Uses of the model take turns.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { createModel, type ModelShape, type ModelSpec } from '../learn/model.ts';
+import { modelManifest, readWeights } from '../learn/model-weights.ts';
+import type { Seed } from '../learn/rng.ts';
+import { encodeWeights, type WeightsManifest } from '../learn/weights/index.ts';
+
+export class ModelSlot {
+  readonly model: LayersModel;
+  readonly manifest: WeightsManifest;
+  /** The model's initial weights as a round-0 version blob (GFLW f32), taken before any use. */
+  readonly genesis: Uint8Array;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(model: LayersModel) {
+    this.model = model;
+    this.manifest = modelManifest(model);
+    this.genesis = encodeWeights(readWeights(model), 'f32');
+  }
+
+  static async create(spec: ModelSpec, shape: ModelShape, seed: Seed): Promise<ModelSlot> {
+    return new ModelSlot(await createModel(spec, shape, seed));
+  }
+
+  /** Runs `work` once every earlier use of the model has finished. */
+  use<T>(work: (model: LayersModel) => Promise<T> | T): Promise<T> {
+    const turn = this.#queue.then(() => work(this.model), () => work(this.model));
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
