@@ -1,0 +1,11 @@
+export { CompleteTopology, CsrTopology, EdgeBuffer, TopologyError, csrFromEdges } from './graph.ts';
+export type { NeighbourList, Topology } from './graph.ts';
+export { barabasiAlbert, complete, randomRegular, ring, wattsStrogatz } from './generators.ts';
+export { fromEdgeList } from './edge-list.ts';
+export type { EdgeListOptions } from './edge-list.ts';
+export { dynamicOut, inDegrees, transpose } from './dynamic.ts';
+export type { DynamicTopology } from './dynamic.ts';
+export { TOPOLOGY_KINDS, buildTopology, parseTopologySpec } from './spec.ts';
+export type { BuildOptions, Overlay, TopologyKind, TopologySpec } from './spec.ts';
+export { averageClustering, averageShortestPath, bfsDistances, degreeStats, isConnected, localClustering } from './stats.ts';
+export type { DegreeStats, SampleOptions } from './stats.ts';
