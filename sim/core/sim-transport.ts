@@ -1,0 +1,189 @@
+/**
+ * The engine's `Transport` port for one peer on a `SimNetwork`. Every promise it returns
+ * settles inside a scheduler event (or synchronously in the caller's event), never on a real
+ * timer, so virtual time alone decides what happens when.
+ *
+ * fetch(hash, holders) tries holders in order. For each holder:
+ * - this peer offline: fails at once; holder offline or across a partition: fails after the
+ *   network's `connectTimeoutMs` (a dial that gets no answer);
+ * - holder does not hold the blob, or it is larger than `maxBytes`: fails after a round trip
+ *   (two sampled latencies);
+ * - else the blob is transferred (`SimNetwork.transfer`: latency + bytes / shared bandwidth,
+ *   may fail midway) and the promise resolves with the blob's bytes.
+ * What a holder holds comes from the `holds(peer, hash)` callback when given (size in bytes),
+ * else from the lookup the holder registered with `serve` (its bytes). The bytes resolved are
+ * `blobOf(hash)` when given, else the served bytes, else zeros of the right size.
+ */
+import { GossipflError } from '../../node/errors.ts';
+import type { Transport } from '../../node/round/ports.ts';
+import type { Advert, Hash, PeerIdString, ReceivedAdvert } from '../../protocols/messages.ts';
+import type { SimNetwork } from './network.ts';
+
+export class BlobFetchError extends GossipflError {
+  override name = 'BlobFetchError';
+}
+
+export interface SimTransportOptions {
+  readonly network: SimNetwork<Advert>;
+  readonly self: PeerIdString;
+  /** Bytes an advert takes on the wire: a constant or per advert. Default 512. */
+  readonly advertBytes?: number | ((advert: Advert) => number);
+  /** Size of blob `hash` held by `peer`, or undefined when it does not hold it. */
+  readonly holds?: (peer: PeerIdString, hash: Hash) => number | undefined;
+  /** The bytes of blob `hash` (undefined: use the served bytes, else zeros). */
+  readonly blobOf?: (hash: Hash) => Uint8Array | undefined;
+}
+
+type Lookup = (hash: Hash) => Promise<Uint8Array | undefined>;
+
+/** Served lookups of every peer, per network (a peer's transport registers its own). */
+const servers = new WeakMap<object, Map<PeerIdString, Lookup>>();
+
+function serversOf(network: object): Map<PeerIdString, Lookup> {
+  let map = servers.get(network);
+  if (map === undefined) {
+    map = new Map();
+    servers.set(network, map);
+  }
+  return map;
+}
+
+export class SimTransport implements Transport {
+  readonly self: PeerIdString;
+  readonly #network: SimNetwork<Advert>;
+  readonly #options: SimTransportOptions;
+  readonly #unsubscribes = new Set<() => void>();
+  readonly #inFlight = new Set<(error: Error) => void>();
+  #lookup: Lookup | undefined;
+  #stopped = false;
+
+  constructor(options: SimTransportOptions) {
+    this.self = options.self;
+    this.#network = options.network;
+    this.#options = options;
+    if (!this.#network.hasPeer(this.self)) this.#network.addPeer(this.self);
+  }
+
+  /** The lookup this peer registered with `serve`, if any. */
+  get lookup(): Lookup | undefined {
+    return this.#lookup;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  async publish(advert: Advert): Promise<void> {
+    if (this.#stopped) return;
+    const size = this.#options.advertBytes ?? 512;
+    this.#network.publish(this.self, advert, typeof size === 'number' ? size : size(advert));
+  }
+
+  onAdvert(handler: (received: ReceivedAdvert) => void): () => void {
+    if (this.#stopped) return () => {};
+    const unsubscribe = this.#network.subscribe(this.self, (from, advert) => handler({ from, advert }));
+    this.#unsubscribes.add(unsubscribe);
+    return () => {
+      unsubscribe();
+      this.#unsubscribes.delete(unsubscribe);
+    };
+  }
+
+  async serve(lookup: Lookup): Promise<void> {
+    if (this.#stopped) return;
+    this.#lookup = lookup;
+    serversOf(this.#network).set(this.self, lookup);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const unsubscribe of this.#unsubscribes) unsubscribe();
+    this.#unsubscribes.clear();
+    const served = serversOf(this.#network);
+    if (served.get(this.self) === this.#lookup) served.delete(this.self);
+    for (const reject of [...this.#inFlight]) reject(new BlobFetchError(`transport of ${this.self} stopped during a fetch`));
+  }
+
+  async fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal }): Promise<Uint8Array> {
+    const { signal } = options;
+    signal.throwIfAborted();
+    if (this.#stopped) throw new BlobFetchError(`transport of ${this.self} is stopped: cannot fetch ${hash}`);
+    const failures: string[] = [];
+    for (const holder of holders) {
+      signal.throwIfAborted();
+      try {
+        return await this.#fetchFrom(holder, hash, options.maxBytes, signal);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (this.#stopped) throw error;
+        failures.push(`${holder}: ${(error as Error).message}`);
+      }
+    }
+    throw new BlobFetchError(
+      holders.length === 0 ? `no holders to fetch blob ${hash} from` : `no holder served blob ${hash} (${failures.join('; ')})`,
+    );
+  }
+
+  /** Resolves what `holder` holds of `hash`: its size and, if known, its bytes. */
+  async #holding(holder: PeerIdString, hash: Hash): Promise<{ size: number; bytes: Uint8Array | undefined } | undefined> {
+    if (this.#options.holds !== undefined) {
+      const size = this.#options.holds(holder, hash);
+      return size === undefined ? undefined : { size, bytes: undefined };
+    }
+    const bytes = await serversOf(this.#network).get(holder)?.(hash);
+    return bytes === undefined ? undefined : { size: bytes.byteLength, bytes };
+  }
+
+  #fetchFrom(holder: PeerIdString, hash: Hash, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+    const network = this.#network;
+    const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
+    let cancel: (() => void) | undefined;
+    let settled = false;
+    const finish = (error: Error | undefined, bytes?: Uint8Array): void => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      this.#inFlight.delete(onStop);
+      if (error !== undefined) reject(error);
+      else resolve(bytes as Uint8Array);
+    };
+    // Settle first, then cancel: a cancelled transfer reports 'aborted', which is then ignored.
+    const onAbort = (): void => {
+      finish(signal.reason instanceof Error ? signal.reason : new BlobFetchError('fetch aborted'));
+      cancel?.();
+    };
+    const onStop = (error: Error): void => {
+      finish(error);
+      cancel?.();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#inFlight.add(onStop);
+    const failAfter = (ms: number, message: string): void => {
+      cancel = network.scheduler.after(ms, () => finish(new BlobFetchError(message)));
+    };
+
+    if (!network.hasPeer(holder)) {
+      failAfter(network.connectTimeoutMs, 'unknown peer');
+    } else if (!network.isOnline(this.self)) {
+      finish(new BlobFetchError(`${this.self} is offline`));
+    } else if (!network.isOnline(holder) || !network.reachable(this.self, holder)) {
+      failAfter(network.connectTimeoutMs, network.isOnline(holder) ? 'unreachable (partitioned)' : 'offline');
+    } else {
+      void this.#holding(holder, hash).then(
+        (held) => {
+          if (settled) return;
+          const rtt = network.latency(this.self, holder) + network.latency(holder, this.self);
+          if (held === undefined) return failAfter(rtt, 'does not hold the blob');
+          if (held.size > maxBytes) return failAfter(rtt, `blob is ${held.size} bytes, more than maxBytes ${maxBytes}`);
+          cancel = network.transfer(holder, this.self, held.size, (result) => {
+            if (!result.ok) return finish(new BlobFetchError(`transfer ${result.reason}`));
+            finish(undefined, this.#options.blobOf?.(hash) ?? held.bytes ?? new Uint8Array(held.size));
+          });
+        },
+        (error: unknown) => finish(new BlobFetchError(`lookup failed: ${(error as Error).message}`)),
+      );
+    }
+    return promise;
+  }
+}
