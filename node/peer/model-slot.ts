@@ -15,6 +15,7 @@ export class ModelSlot {
   /** The model's initial weights as a round-0 version blob (GFLW f32), taken before any use. */
   readonly genesis: Uint8Array;
   #queue: Promise<unknown> = Promise.resolve();
+  #pending = 0;
 
   private constructor(model: LayersModel) {
     this.model = model;
@@ -28,9 +29,21 @@ export class ModelSlot {
 
   /** Runs `work` once every earlier use of the model has finished. */
   use<T>(work: (model: LayersModel) => Promise<T> | T): Promise<T> {
-    const turn = this.#queue.then(() => work(this.model), () => work(this.model));
+    this.#pending++;
+    const run = () => work(this.model);
+    const turn = this.#queue.then(run, run).finally(() => this.#pending--);
     this.#queue = turn.catch(() => undefined);
     return turn;
+  }
+
+  /** Whether a use of the model is queued or running. */
+  get busy(): boolean {
+    return this.#pending > 0;
+  }
+
+  /** Resolves once no use of the model is queued or running (the simulator waits on it). */
+  async idle(): Promise<void> {
+    while (this.#pending > 0) await this.#queue;
   }
 
   dispose(): void {

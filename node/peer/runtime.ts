@@ -47,6 +47,11 @@ export interface RuntimeInit {
   readonly maxBlobBytes: number;
   /** Longest a whole pull (all holders) may take. */
   readonly fetchTimeoutMs: number;
+  /**
+   * How long the work of an effect takes on the runtime's clock before its result is handled:
+   * 0 for a real peer (results are handled as they come); modelled compute time in the simulator.
+   */
+  readonly workTime?: (effect: Effect) => number;
   readonly onEvent?: (event: PeerEvent) => void;
 }
 
@@ -150,11 +155,16 @@ export class PeerRuntime {
     for (const effect of effects) this.#execute(effect);
   }
 
-  /** Runs an async effect; its result or failure comes back as an engine event. */
-  #background(work: () => Promise<EngineEvent>, onError: (reason: string) => EngineEvent): void {
+  /** Runs an async effect; its result or failure comes back as an engine event (after its work time). */
+  #background(effect: Effect, work: () => Promise<EngineEvent>, onError: (reason: string) => EngineEvent): void {
+    const delay = this.#init.workTime?.(effect) ?? 0;
+    const deliver = (event: () => EngineEvent) => {
+      if (delay <= 0) this.#dispatch(event());
+      else this.#init.clock.setTimer(delay, () => this.#dispatch(event()));
+    };
     const running = work().then(
-      (event) => this.#dispatch(event),
-      (error: unknown) => this.#dispatch(onError(error instanceof Error ? error.message : String(error))),
+      (event) => deliver(() => ({ ...event, now: this.#init.clock.now() })),
+      (error: unknown) => deliver(() => onError(error instanceof Error ? error.message : String(error))),
     );
     this.#inFlight.add(running);
     void running.finally(() => this.#inFlight.delete(running));
@@ -181,6 +191,7 @@ export class PeerRuntime {
         break;
       case 'train':
         this.#background(
+          effect,
           async () => {
             const started = now();
             const base = await this.#blob(effect.base, []);
@@ -194,6 +205,7 @@ export class PeerRuntime {
         break;
       case 'train-model':
         this.#background(
+          effect,
           async () => {
             const started = now();
             const base = await this.#blob(effect.base, []);
@@ -207,6 +219,7 @@ export class PeerRuntime {
         break;
       case 'aggregate':
         this.#background(
+          effect,
           async () => {
             const base = await this.#blob(effect.base, []);
             const offered: OfferedDelta[] = [];
@@ -246,6 +259,7 @@ export class PeerRuntime {
         break;
       case 'merge':
         this.#background(
+          effect,
           async () => {
             const leaves = await Promise.all(effect.leaves.map(async (leaf) => ({ blob: await this.#blob(leaf.hash, leaf.holders), samples: leaf.samples })));
             const blob = learner.merge(leaves);
@@ -257,6 +271,7 @@ export class PeerRuntime {
         break;
       case 'fetch-version':
         this.#background(
+          effect,
           async () => {
             const blob = await this.#blob(effect.hash, effect.holders);
             learner.checkVersion(blob);

@@ -1,0 +1,164 @@
+/**
+ * Runs a federation in the simulator: every peer is the real round engine and the real peer
+ * runtime (node/round, node/peer), talking through a simulated network in virtual time. Only
+ * the ports differ from a real peer: SimTransport instead of libp2p, VirtualClock instead of the
+ * system clock, an in-memory store, and one TF.js model shared by all peers.
+ */
+import { Rng } from '../node/learn/rng.ts';
+import type { Dataset } from '../node/learn/data/dataset.ts';
+import { Learner } from '../node/peer/learner.ts';
+import { ModelSlot } from '../node/peer/model-slot.ts';
+import { PeerRuntime, type PeerEvent } from '../node/peer/runtime.ts';
+import { RoundEngine } from '../node/round/engine.ts';
+import type { Effect, Head } from '../node/round/events.ts';
+import type { TaskManifest } from '../node/task/manifest.ts';
+import { taskDataSchema, taskModelSpec } from '../node/task/manifest.ts';
+import type { LatencyModel } from './core/links.ts';
+import { SimNetwork } from './core/network.ts';
+import { Scheduler, VirtualClock } from './core/scheduler.ts';
+import { SimTransport } from './core/sim-transport.ts';
+import type { Advert } from '../protocols/messages.ts';
+import { BlobPool, MemoryStore } from './peer/memory-store.ts';
+
+export interface SimRunOptions {
+  readonly task: TaskManifest;
+  /** One dataset per peer. */
+  readonly shards: readonly Dataset[];
+  /** Held-out data every version is measured on. */
+  readonly test: Dataset;
+  readonly seed: number;
+  readonly latency?: LatencyModel;
+  readonly dropProbability?: number;
+  readonly uploadBps?: number;
+  /** Virtual training speed of every peer. Default 2,000 samples/s. */
+  readonly samplesPerSecond?: number;
+  /** Virtual time after which the run stops whatever happens. Default 1 hour. */
+  readonly maxVirtualMs?: number;
+  readonly onRound?: (round: SimRound) => void;
+}
+
+export interface SimRound {
+  readonly round: number;
+  /** Virtual ms at which the last live peer adopted it. */
+  readonly time: number;
+  readonly hash: string;
+  readonly curator: string | undefined;
+  readonly contributors: readonly string[];
+  readonly accuracy: number;
+  readonly loss: number;
+}
+
+export interface SimRun {
+  readonly rounds: readonly SimRound[];
+  readonly peers: readonly string[];
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly logs: readonly { readonly peer: string; readonly level: string; readonly message: string }[];
+}
+
+/** Simulated peer ids: fixed strings, so a scenario's elections are the same on every run. */
+export const simPeerId = (index: number) => `sim-peer-${String(index).padStart(4, '0')}`;
+
+export async function simulate(options: SimRunOptions): Promise<SimRun> {
+  const { task } = options;
+  const schema = taskDataSchema(task);
+  const shape = { featureCount: schema.featureCount, classCount: schema.classes.length };
+  const spec = taskModelSpec(task, '.');
+  const slot = await ModelSlot.create(spec, shape, task.model.seed);
+  const judge = Learner.sharing(slot, { task, model: spec, shape, data: options.test, seed: 'judge' });
+  const scheduler = new Scheduler();
+  const clock = new VirtualClock(scheduler);
+  const network = new SimNetwork<Advert>({
+    scheduler,
+    rng: new Rng(options.seed).fork('network'),
+    latency: options.latency ?? { kind: 'constant', ms: 0 },
+    ...(options.dropProbability === undefined ? {} : { dropProbability: options.dropProbability }),
+    ...(options.uploadBps === undefined ? {} : { uploadBps: options.uploadBps }),
+  });
+  const pool = new BlobPool();
+  const samplesPerSecond = options.samplesPerSecond ?? 2000;
+  const logs: { peer: string; level: string; message: string }[] = [];
+  const adopted = new Map<number, { heads: Map<string, Head>; time: number }>();
+  const peers = options.shards.map((_, i) => simPeerId(i));
+  const runtimes: PeerRuntime[] = [];
+  const rounds: SimRound[] = [];
+  let pendingReports: number[] = [];
+
+  const onEvent = (peer: string) => (event: PeerEvent) => {
+    if (event.type === 'log') logs.push({ peer, level: event.level, message: event.message });
+    if (event.type !== 'adopted') return;
+    const entry = adopted.get(event.head.round) ?? { heads: new Map<string, Head>(), time: 0 };
+    entry.heads.set(peer, event.head);
+    entry.time = clock.now();
+    adopted.set(event.head.round, entry);
+    if (entry.heads.size === peers.length) pendingReports.push(event.head.round);
+  };
+
+  for (const [i, data] of options.shards.entries()) {
+    const peer = peers[i]!;
+    network.addPeer(peer, { online: true });
+    const transport = new SimTransport({ network, self: peer, blobOf: (hash) => pool.get(hash) });
+    const learner = Learner.sharing(slot, { task, model: spec, shape, data, seed: `${task.id}/${peer}` });
+    const workTime = (effect: Effect) =>
+      effect.type === 'train' || effect.type === 'train-model' ? (data.size * task.training.epochs * 1000) / samplesPerSecond : 0;
+    runtimes.push(
+      new PeerRuntime({
+        engine: new RoundEngine({
+          self: peer,
+          task: task.id,
+          cohortFraction: task.cohort.fraction,
+          minPeers: task.cohort.minPeers,
+          collectionWindowMs: task.timing.collectionWindowMs,
+          curatorDeadlineMs: task.timing.curatorDeadlineMs,
+          presenceIntervalMs: 2000,
+          peerTimeoutMs: 6000,
+          ...(task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds }),
+        }),
+        taskHash: '0'.repeat(64),
+        transport,
+        clock,
+        store: new MemoryStore(pool, task.id, peer),
+        learner,
+        maxBlobBytes: task.timing.maxBlobBytes,
+        fetchTimeoutMs: task.timing.curatorDeadlineMs,
+        workTime,
+        onEvent: onEvent(peer),
+      }),
+    );
+  }
+
+  const report = async () => {
+    const due = pendingReports.sort((a, b) => a - b);
+    pendingReports = [];
+    for (const round of due) {
+      const entry = adopted.get(round)!;
+      const head = entry.heads.get(peers[0]!)!;
+      const { loss, accuracy } = await slot.use(() => judge.evaluate(pool.get(head.hash)!, options.test));
+      const record: SimRound = { round, time: entry.time, hash: head.hash, curator: head.curator, contributors: head.contributors.map((c) => c.peer), accuracy, loss };
+      rounds.push(record);
+      options.onRound?.(record);
+    }
+  };
+
+  try {
+    for (const runtime of runtimes) await runtime.start();
+    const result = await scheduler.run({
+      until: options.maxVirtualMs ?? 3_600_000,
+      // Between events, let every continuation run and every training step finish: the only
+      // real (not virtual-time) work is on the shared model. Network waits are virtual events.
+      settle: async () => {
+        do {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          await slot.idle();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        } while (slot.busy);
+        if (pendingReports.length > 0) await report();
+      },
+      stop: () => task.stopping.rounds !== undefined && rounds.length >= task.stopping.rounds,
+    });
+    return { rounds, peers, events: result.events, virtualMs: scheduler.now, logs };
+  } finally {
+    await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
+    slot.dispose();
+  }
+}
