@@ -27,6 +27,8 @@ export interface SimRunOptions {
   /** Held-out data every version is measured on. */
   readonly test: Dataset;
   readonly seed: number;
+  /** The peers' ids (e.g. the ids of a real federation to compare with); default `simPeerId(i)`. */
+  readonly peerIds?: readonly string[];
   readonly latency?: LatencyModel;
   readonly dropProbability?: number;
   readonly uploadBps?: number;
@@ -79,7 +81,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const samplesPerSecond = options.samplesPerSecond ?? 2000;
   const logs: { peer: string; level: string; message: string }[] = [];
   const adopted = new Map<number, { heads: Map<string, Head>; time: number }>();
-  const peers = options.shards.map((_, i) => simPeerId(i));
+  const peers = options.shards.map((_, i) => options.peerIds?.[i] ?? simPeerId(i));
   const runtimes: PeerRuntime[] = [];
   const rounds: SimRound[] = [];
   let pendingReports: number[] = [];
