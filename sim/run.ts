@@ -9,7 +9,7 @@ import type { Dataset } from '../node/learn/data/dataset.ts';
 import { Learner } from '../node/peer/learner.ts';
 import { ModelSlot } from '../node/peer/model-slot.ts';
 import { PeerRuntime, type PeerEvent } from '../node/peer/runtime.ts';
-import { RoundEngine } from '../node/round/engine.ts';
+import { createEngine } from '../node/peer/peer.ts';
 import type { Effect, Head } from '../node/round/events.ts';
 import type { TaskManifest } from '../node/task/manifest.ts';
 import { taskDataSchema, taskModelSpec } from '../node/task/manifest.ts';
@@ -19,6 +19,10 @@ import { Scheduler, VirtualClock } from './core/scheduler.ts';
 import { SimTransport } from './core/sim-transport.ts';
 import type { Advert } from '../protocols/messages.ts';
 import { BlobPool, MemoryStore } from './peer/memory-store.ts';
+import type { Overlay } from './topology/spec.ts';
+
+/** Simulated peers announce themselves as often as real ones do by default. */
+const PRESENCE_INTERVAL_MS = 2000;
 
 export interface SimRunOptions {
   readonly task: TaskManifest;
@@ -29,6 +33,11 @@ export interface SimRunOptions {
   readonly seed: number;
   /** The peers' ids (e.g. the ids of a real federation to compare with); default `simPeerId(i)`. */
   readonly peerIds?: readonly string[];
+  /**
+   * Who hears whose adverts (and so whom a gossip peer can pull from); default everyone. A
+   * dynamic topology is read at the publishing peer's current round.
+   */
+  readonly topology?: Overlay;
   readonly latency?: LatencyModel;
   readonly dropProbability?: number;
   readonly uploadBps?: number;
@@ -46,8 +55,11 @@ export interface SimRound {
   readonly hash: string;
   readonly curator: string | undefined;
   readonly contributors: readonly string[];
+  /** Of the first peer's head (in curator mode every peer's head). */
   readonly accuracy: number;
   readonly loss: number;
+  /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
+  readonly peerAccuracy: { readonly min: number; readonly mean: number; readonly max: number };
 }
 
 export interface SimRun {
@@ -70,8 +82,22 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const judge = Learner.sharing(slot, { task, model: spec, shape, data: options.test, seed: 'judge' });
   const scheduler = new Scheduler();
   const clock = new VirtualClock(scheduler);
+  const indexOf = new Map<string, number>();
+  const peers = options.shards.map((_, i) => options.peerIds?.[i] ?? simPeerId(i));
+  peers.forEach((peer, i) => indexOf.set(peer, i));
+  const runtimes: PeerRuntime[] = [];
+  const topology = options.topology;
+  const neighbours =
+    topology === undefined
+      ? undefined
+      : (peer: string): readonly string[] => {
+          const index = indexOf.get(peer)!;
+          const round = runtimes[index]?.engine.round ?? 0;
+          return [...topology.forRound(round).neighbours(index)].map((i) => peers[i]!);
+        };
   const network = new SimNetwork<Advert>({
     scheduler,
+    ...(neighbours === undefined ? {} : { neighbours }),
     rng: new Rng(options.seed).fork('network'),
     latency: options.latency ?? { kind: 'constant', ms: 0 },
     ...(options.dropProbability === undefined ? {} : { dropProbability: options.dropProbability }),
@@ -81,8 +107,6 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const samplesPerSecond = options.samplesPerSecond ?? 2000;
   const logs: { peer: string; level: string; message: string }[] = [];
   const adopted = new Map<number, { heads: Map<string, Head>; time: number }>();
-  const peers = options.shards.map((_, i) => options.peerIds?.[i] ?? simPeerId(i));
-  const runtimes: PeerRuntime[] = [];
   const rounds: SimRound[] = [];
   let pendingReports: number[] = [];
 
@@ -105,17 +129,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       effect.type === 'train' || effect.type === 'train-model' ? (data.size * task.training.epochs * 1000) / samplesPerSecond : 0;
     runtimes.push(
       new PeerRuntime({
-        engine: new RoundEngine({
-          self: peer,
-          task: task.id,
-          cohortFraction: task.cohort.fraction,
-          minPeers: task.cohort.minPeers,
-          collectionWindowMs: task.timing.collectionWindowMs,
-          curatorDeadlineMs: task.timing.curatorDeadlineMs,
-          presenceIntervalMs: 2000,
-          peerTimeoutMs: 6000,
-          ...(task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds }),
-        }),
+        engine: createEngine(task, peer, PRESENCE_INTERVAL_MS),
         taskHash: '0'.repeat(64),
         transport,
         clock,
@@ -135,8 +149,14 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     for (const round of due) {
       const entry = adopted.get(round)!;
       const head = entry.heads.get(peers[0]!)!;
-      const { loss, accuracy } = await slot.use(() => judge.evaluate(pool.get(head.hash)!, options.test));
-      const record: SimRound = { round, time: entry.time, hash: head.hash, curator: head.curator, contributors: head.contributors.map((c) => c.peer), accuracy, loss };
+      const measured = new Map<string, { loss: number; accuracy: number }>();
+      for (const { hash } of entry.heads.values()) {
+        if (!measured.has(hash)) measured.set(hash, await slot.use(() => judge.evaluate(pool.get(hash)!, options.test)));
+      }
+      const { loss, accuracy } = measured.get(head.hash)!;
+      const each = [...entry.heads.values()].map(({ hash }) => measured.get(hash)!.accuracy);
+      const peerAccuracy = { min: Math.min(...each), mean: each.reduce((sum, a) => sum + a, 0) / each.length, max: Math.max(...each) };
+      const record: SimRound = { round, time: entry.time, hash: head.hash, curator: head.curator, contributors: head.contributors.map((c) => c.peer), accuracy, loss, peerAccuracy };
       rounds.push(record);
       options.onRound?.(record);
     }

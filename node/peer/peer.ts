@@ -127,7 +127,7 @@ function holdOutValidation(data: Dataset, task: TaskManifest, peer: string): { t
 }
 
 /** The task's round engine: curator mode, or gossip mode with the collection window as the gossip period. */
-function createEngine(task: TaskManifest, self: string, presenceIntervalMs: number): Engine {
+export function createEngine(task: TaskManifest, self: string, presenceIntervalMs: number): Engine {
   const peerTimeoutMs = presenceIntervalMs * 3;
   const maxRounds = task.stopping.rounds === undefined ? {} : { maxRounds: task.stopping.rounds };
   switch (task.mode) {

@@ -4,6 +4,7 @@ import { subset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
 import { partition } from '../../node/learn/data/partition.ts';
 import { simulate } from '../../sim/run.ts';
+import { buildTopology } from '../../sim/topology/spec.ts';
 import { testTask } from '../federation/helpers.ts';
 
 async function scenario(seed: number) {
@@ -32,5 +33,17 @@ describe('the simulator runs the real round engine', () => {
   it('replays identically from the same seed', async () => {
     const [a, b] = [await scenario(9), await scenario(9)];
     expect(b.rounds.map((r) => [r.hash, r.curator, r.time])).toEqual(a.rounds.map((r) => [r.hash, r.curator, r.time]));
+  });
+
+  it('runs gossip mode over a ring topology: no curator, and every peer improves', async () => {
+    await selectBackend();
+    const { train, test } = await mnistSplit();
+    const shards = partition({ kind: 'iid' }, train.labels.subarray(0, 1200), 10, 6, 2).map((rows, i) => subset(train, rows, `peer ${i}`));
+    const task = testTask({ mode: 'gossip', stopping: { rounds: 4 }, timing: { collectionWindowMs: 1000, curatorDeadlineMs: 2000, maxBlobBytes: 16 * 1024 * 1024 } });
+    const run = await simulate({ task, shards, test: subset(test, Array.from({ length: 500 }, (_, i) => i)), seed: 2, topology: buildTopology({ kind: 'ring', k: 1 }, 6, 2) });
+    expect(run.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
+    expect(run.rounds[3]!.peerAccuracy.min).toBeGreaterThan(0.6);
+    expect(run.rounds[3]!.peerAccuracy.mean).toBeGreaterThan(run.rounds[0]!.peerAccuracy.mean);
+    expect(run.logs.filter((l) => l.message.includes('aggregating'))).toEqual([]);
   });
 });
