@@ -13,6 +13,7 @@ import { createEngine } from '../node/peer/peer.ts';
 import type { Effect, Head } from '../node/round/events.ts';
 import type { TaskManifest } from '../node/task/manifest.ts';
 import { taskDataSchema, taskModelSpec } from '../node/task/manifest.ts';
+import type { ChurnSchedule } from './core/churn.ts';
 import type { LatencyModel } from './core/links.ts';
 import { SimNetwork } from './core/network.ts';
 import { Scheduler, VirtualClock } from './core/scheduler.ts';
@@ -45,6 +46,8 @@ export interface SimRunOptions {
   readonly samplesPerSecond?: number;
   /** Virtual time after which the run stops whatever happens. Default 1 hour. */
   readonly maxVirtualMs?: number;
+  /** When peers go down and come back (default: always on). */
+  readonly churn?: ChurnSchedule;
   readonly onRound?: (round: SimRound) => void;
 }
 
@@ -85,7 +88,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const indexOf = new Map<string, number>();
   const peers = options.shards.map((_, i) => options.peerIds?.[i] ?? simPeerId(i));
   peers.forEach((peer, i) => indexOf.set(peer, i));
-  const runtimes: PeerRuntime[] = [];
+  /** The running runtime of each peer; undefined while the peer is down. */
+  const runtimes: (PeerRuntime | undefined)[] = [];
   const topology = options.topology;
   const neighbours =
     topology === undefined
@@ -108,7 +112,16 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const logs: { peer: string; level: string; message: string }[] = [];
   const adopted = new Map<number, { heads: Map<string, Head>; time: number }>();
   const rounds: SimRound[] = [];
+  const reported = new Set<number>();
   let pendingReports: number[] = [];
+
+  /** A round is complete when every peer online now has adopted it. */
+  const checkComplete = (round: number) => {
+    const entry = adopted.get(round);
+    if (entry === undefined || reported.has(round) || pendingReports.includes(round)) return;
+    const online = peers.filter((_, i) => runtimes[i] !== undefined);
+    if (online.length > 0 && online.every((peer) => entry.heads.has(peer))) pendingReports.push(round);
+  };
 
   const onEvent = (peer: string) => (event: PeerEvent) => {
     if (event.type === 'log') logs.push({ peer, level: event.level, message: event.message });
@@ -117,38 +130,50 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     entry.heads.set(peer, event.head);
     entry.time = clock.now();
     adopted.set(event.head.round, entry);
-    if (entry.heads.size === peers.length) pendingReports.push(event.head.round);
+    checkComplete(event.head.round);
   };
 
-  for (const [i, data] of options.shards.entries()) {
+  // Each peer's store and learner outlive its runtime: a peer that goes down and comes back
+  // resumes from its own checkpoint, as a restarted real peer does.
+  const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
+  const learners = options.shards.map((data, i) => Learner.sharing(slot, { task, model: spec, shape, data, seed: `${task.id}/${peers[i]}` }));
+  const launch = async (i: number) => {
     const peer = peers[i]!;
-    network.addPeer(peer, { online: true });
-    const transport = new SimTransport({ network, self: peer, blobOf: (hash) => pool.get(hash) });
-    const learner = Learner.sharing(slot, { task, model: spec, shape, data, seed: `${task.id}/${peer}` });
-    const workTime = (effect: Effect) =>
-      effect.type === 'train' || effect.type === 'train-model' ? (data.size * task.training.epochs * 1000) / samplesPerSecond : 0;
-    runtimes.push(
-      new PeerRuntime({
-        engine: createEngine(task, peer, PRESENCE_INTERVAL_MS),
-        taskHash: '0'.repeat(64),
-        transport,
-        clock,
-        store: new MemoryStore(pool, task.id, peer),
-        learner,
-        maxBlobBytes: task.timing.maxBlobBytes,
-        fetchTimeoutMs: task.timing.curatorDeadlineMs,
-        workTime,
-        onEvent: onEvent(peer),
-      }),
-    );
-  }
+    const data = options.shards[i]!;
+    network.setOnline(peer, true);
+    const runtime = new PeerRuntime({
+      engine: createEngine(task, peer, PRESENCE_INTERVAL_MS),
+      taskHash: '0'.repeat(64),
+      transport: new SimTransport({ network, self: peer, blobOf: (hash) => pool.get(hash) }),
+      clock,
+      store: stores[i]!,
+      learner: learners[i]!,
+      maxBlobBytes: task.timing.maxBlobBytes,
+      fetchTimeoutMs: task.timing.curatorDeadlineMs,
+      workTime: (effect: Effect) =>
+        effect.type === 'train' || effect.type === 'train-model' ? (data.size * task.training.epochs * 1000) / samplesPerSecond : 0,
+      onEvent: onEvent(peer),
+    });
+    runtimes[i] = runtime;
+    await runtime.start();
+  };
+  const halt = async (i: number) => {
+    const runtime = runtimes[i];
+    if (runtime === undefined) return;
+    runtimes[i] = undefined;
+    network.setOnline(peers[i]!, false);
+    await runtime.stop();
+    for (const round of adopted.keys()) checkComplete(round);
+  };
+  for (const peer of peers) network.addPeer(peer, { online: false });
 
   const report = async () => {
     const due = pendingReports.sort((a, b) => a - b);
     pendingReports = [];
     for (const round of due) {
+      reported.add(round);
       const entry = adopted.get(round)!;
-      const head = entry.heads.get(peers[0]!)!;
+      const head = [...entry.heads.values()][0]!;
       const measured = new Map<string, { loss: number; accuracy: number }>();
       for (const { hash } of entry.heads.values()) {
         if (!measured.has(hash)) measured.set(hash, await slot.use(() => judge.evaluate(pool.get(hash)!, options.test)));
@@ -163,7 +188,12 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   };
 
   try {
-    for (const runtime of runtimes) await runtime.start();
+    const churn = options.churn;
+    for (const [i, peer] of peers.entries()) if (churn === undefined || churn.initiallyOnline(peer)) await launch(i);
+    churn?.apply(scheduler, {
+      onDown: (peer) => void halt(indexOf.get(peer)!),
+      onUp: (peer) => void launch(indexOf.get(peer)!),
+    });
     const result = await scheduler.run({
       until: options.maxVirtualMs ?? 3_600_000,
       // Between events, let every continuation run and every training step finish: the only
@@ -180,7 +210,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     });
     return { rounds, peers, events: result.events, virtualMs: scheduler.now, logs };
   } finally {
-    await Promise.allSettled(runtimes.map((runtime) => runtime.stop()));
+    await Promise.allSettled(runtimes.map((runtime) => runtime?.stop()));
     slot.dispose();
   }
 }

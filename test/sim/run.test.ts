@@ -3,7 +3,8 @@ import { selectBackend } from '../../node/learn/backend.ts';
 import { subset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
 import { partition } from '../../node/learn/data/partition.ts';
-import { simulate } from '../../sim/run.ts';
+import { ChurnSchedule } from '../../sim/core/churn.ts';
+import { simPeerId, simulate } from '../../sim/run.ts';
 import { buildTopology } from '../../sim/topology/spec.ts';
 import { testTask } from '../federation/helpers.ts';
 
@@ -45,5 +46,23 @@ describe('the simulator runs the real round engine', () => {
     expect(run.rounds[3]!.peerAccuracy.min).toBeGreaterThan(0.6);
     expect(run.rounds[3]!.peerAccuracy.mean).toBeGreaterThan(run.rounds[0]!.peerAccuracy.mean);
     expect(run.logs.filter((l) => l.message.includes('aggregating'))).toEqual([]);
+  });
+
+  it('takes churn: a peer that crashes misses rounds, then resumes from its checkpoint and contributes again', async () => {
+    await selectBackend();
+    const { train, test } = await mnistSplit();
+    const shards = partition({ kind: 'iid' }, train.labels.subarray(0, 1200), 10, 6, 4).map((rows, i) => subset(train, rows, `peer ${i}`));
+    const task = testTask({ stopping: { rounds: 6 }, cohort: { fraction: 1, minPeers: 6 }, timing: { collectionWindowMs: 2000, curatorDeadlineMs: 3000, maxBlobBytes: 16 * 1024 * 1024 } });
+    const peers = shards.map((_, i) => simPeerId(i));
+    const crashed = peers[3]!;
+    const churn = ChurnSchedule.build(peers, { kind: 'always-on' }, { horizonMs: 60_000 }).crashAt(crashed, 150).restartAt(crashed, 5_000);
+    const run = await simulate({ task, shards, test: subset(test, Array.from({ length: 300 }, (_, i) => i)), seed: 4, churn });
+    expect(run.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5, 6]);
+    const without = run.rounds.filter((r) => !r.contributors.includes(crashed));
+    const withAgain = run.rounds.filter((r) => r.time > 5_000 && r.contributors.includes(crashed));
+    expect(without.length).toBeGreaterThan(0);
+    for (const round of without) expect(round.contributors).toHaveLength(5);
+    expect(withAgain.length).toBeGreaterThan(0);
+    expect(run.logs.some((l) => l.peer === crashed && l.message.startsWith('resuming at round'))).toBe(true);
   });
 });
