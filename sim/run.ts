@@ -63,6 +63,10 @@ export interface SimRound {
   readonly loss: number;
   /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
   readonly peerAccuracy: { readonly min: number; readonly mean: number; readonly max: number };
+  /** Cumulative, when the round completed: bytes received per peer (blobs + adverts), messages sent, failed blob transfers. */
+  readonly bytesPerPeer: number;
+  readonly messages: number;
+  readonly failedTransfers: number;
 }
 
 export interface SimRun {
@@ -181,7 +185,21 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       const { loss, accuracy } = measured.get(head.hash)!;
       const each = [...entry.heads.values()].map(({ hash }) => measured.get(hash)!.accuracy);
       const peerAccuracy = { min: Math.min(...each), mean: each.reduce((sum, a) => sum + a, 0) / each.length, max: Math.max(...each) };
-      const record: SimRound = { round, time: entry.time, hash: head.hash, curator: head.curator, contributors: head.contributors.map((c) => c.peer), accuracy, loss, peerAccuracy };
+      const traffic = peers.map((peer) => network.counters(peer));
+      const received = traffic.reduce((sum, c) => sum + c.blobBytesReceived + c.messageBytesReceived, 0);
+      const record: SimRound = {
+        round,
+        time: entry.time,
+        hash: head.hash,
+        curator: head.curator,
+        contributors: head.contributors.map((c) => c.peer),
+        accuracy,
+        loss,
+        peerAccuracy,
+        bytesPerPeer: received / peers.length,
+        messages: network.totals.messagesSent,
+        failedTransfers: network.totals.transfersFailed,
+      };
       rounds.push(record);
       options.onRound?.(record);
     }

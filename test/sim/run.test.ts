@@ -29,6 +29,12 @@ describe('the simulator runs the real round engine', () => {
     expect(run.rounds[0]!.time).toBeGreaterThanOrEqual(100);
     expect(run.rounds[2]!.time).toBeLessThan(10_000);
     expect(run.logs.filter((l) => l.level === 'warn')).toEqual([]);
+    // Each round every peer pulls the new f32 version (~797 KB) and the curator 5 int8 deltas.
+    const perRound = run.rounds[2]!.bytesPerPeer / 3;
+    expect(perRound).toBeGreaterThan(797_000 * 5 / 6);
+    expect(perRound).toBeLessThan(2 * 797_000);
+    expect(run.rounds[2]!.messages).toBeGreaterThan(run.rounds[0]!.messages);
+    expect(run.rounds[2]!.failedTransfers).toBe(0);
   });
 
   it('replays identically from the same seed', async () => {
