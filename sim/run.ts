@@ -42,10 +42,13 @@ export interface SimRunOptions {
   readonly latency?: LatencyModel;
   readonly dropProbability?: number;
   readonly uploadBps?: number;
+  readonly downloadBps?: number;
   /** Virtual training speed of every peer. Default 2,000 samples/s. */
   readonly samplesPerSecond?: number;
   /** Virtual time after which the run stops whatever happens. Default 1 hour. */
   readonly maxVirtualMs?: number;
+  /** Scheduled partitions (groups of peer indices) and heals, in virtual ms. */
+  readonly partitions?: readonly ({ readonly kind: 'partition'; readonly at: number; readonly groups: readonly (readonly number[])[] } | { readonly kind: 'heal'; readonly at: number })[];
   /** When peers go down and come back (default: always on). */
   readonly churn?: ChurnSchedule;
   readonly onRound?: (round: SimRound) => void;
@@ -110,6 +113,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     latency: options.latency ?? { kind: 'constant', ms: 0 },
     ...(options.dropProbability === undefined ? {} : { dropProbability: options.dropProbability }),
     ...(options.uploadBps === undefined ? {} : { uploadBps: options.uploadBps }),
+    ...(options.downloadBps === undefined ? {} : { downloadBps: options.downloadBps }),
   });
   const pool = new BlobPool();
   const samplesPerSecond = options.samplesPerSecond ?? 2000;
@@ -170,6 +174,10 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     for (const round of adopted.keys()) checkComplete(round);
   };
   for (const peer of peers) network.addPeer(peer, { online: false });
+  for (const event of options.partitions ?? []) {
+    if (event.kind === 'heal') network.heal(event.at);
+    else network.partition(event.at, event.groups.map((group) => group.map((i) => peers[i]!)));
+  }
 
   const report = async () => {
     const due = pendingReports.sort((a, b) => a - b);

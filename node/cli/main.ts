@@ -7,6 +7,7 @@ import { backendCommand } from './backend-command.ts';
 import { CliError, USAGE_EXIT_CODE, wantsHelp, type Command } from './command.ts';
 import { dataCommand } from './data-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { simCommand } from './sim-command.ts';
 import { evaluateCommand } from './evaluate-command.ts';
 import { exportCommand } from './export-command.ts';
 import { initCommand } from './init-command.ts';
@@ -17,7 +18,7 @@ import { taskCommand } from './task-command.ts';
 
 const COMMANDS: readonly Command[] = [
   initCommand, taskCommand, startCommand, statusCommand, historyCommand, exportCommand, evaluateCommand,
-  demoCommand, dataCommand, backendCommand,
+  demoCommand, simCommand, dataCommand, backendCommand,
 ];
 
 function overview(): string {

@@ -1,0 +1,121 @@
+/**
+ * A scenario run's output folder: rounds.csv (one row per algorithm and round), summary.json,
+ * and SVG plots with one line per algorithm — test accuracy by round and by MiB received per
+ * peer. `redrawPlots` rebuilds the plots from rounds.csv alone (`gossipfl sim plot`).
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GossipflError } from '../node/errors.ts';
+import { toCsv } from '../node/report/csv.ts';
+import { lineChart, type ChartSeries } from '../node/report/svg-plot.ts';
+import { writeFileAtomic } from '../node/store/fs.ts';
+import type { AlgorithmRun } from './scenario-run.ts';
+import type { Scenario } from './scenario.ts';
+
+export const SCENARIO_COLUMNS = [
+  'algorithm',
+  'round',
+  'virtual_time_ms',
+  'accuracy',
+  'accuracy_min',
+  'accuracy_mean',
+  'accuracy_max',
+  'bytes_per_peer',
+  'messages',
+  'curator',
+  'contributors',
+  'failed_transfers',
+] as const;
+
+const MIB = 1024 * 1024;
+
+export class ScenarioReportError extends GossipflError {
+  override name = 'ScenarioReportError';
+}
+
+interface PlotRow {
+  readonly algorithm: string;
+  readonly round: number;
+  readonly accuracyMean: number;
+  readonly bytesPerPeer: number;
+}
+
+function plots(rows: readonly PlotRow[], title: string, target: number | undefined): { byRound: string; byBytes: string } {
+  const algorithms = [...new Set(rows.map((row) => row.algorithm))];
+  const seriesOf = (x: (row: PlotRow) => number): ChartSeries[] =>
+    algorithms.map((name) => ({ name, points: rows.filter((row) => row.algorithm === name).map((row) => ({ x: x(row), y: row.accuracyMean })) }));
+  const reference = target === undefined ? {} : { reference: { y: target, label: `target ${target}` } };
+  return {
+    byRound: lineChart({ title: `${title}: test accuracy by round`, xLabel: 'round', yLabel: 'test accuracy (mean over peers)', series: seriesOf((row) => row.round), yRange: [0, 1], ...reference }),
+    byBytes: lineChart({ title: `${title}: test accuracy by data received`, xLabel: 'MiB received per peer', yLabel: 'test accuracy (mean over peers)', series: seriesOf((row) => row.bytesPerPeer / MIB), yRange: [0, 1], ...reference }),
+  };
+}
+
+async function writePlots(dir: string, rows: readonly PlotRow[], title: string, target: number | undefined): Promise<void> {
+  const { byRound, byBytes } = plots(rows, title, target);
+  await writeFileAtomic(join(dir, 'accuracy.svg'), byRound);
+  await writeFileAtomic(join(dir, 'accuracy-vs-bytes.svg'), byBytes);
+}
+
+export async function writeScenarioReport(dir: string, scenario: Scenario, seed: number, runs: readonly AlgorithmRun[]): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const rows = runs.flatMap((run) =>
+    run.rounds.map((r) => [
+      run.algorithm,
+      r.round,
+      Number.isNaN(r.time) ? undefined : Math.round(r.time),
+      r.accuracy,
+      r.peerAccuracy.min,
+      r.peerAccuracy.mean,
+      r.peerAccuracy.max,
+      Math.round(r.bytesPerPeer),
+      Number.isNaN(r.messages) ? undefined : r.messages,
+      r.curator,
+      r.contributors.length,
+      r.failedTransfers,
+    ]),
+  );
+  const summary = {
+    format: 'gossipfl-sim-report/1',
+    scenario: scenario.name,
+    seed,
+    peers: scenario.peers,
+    target: scenario.task.stopping.targetAccuracy ?? null,
+    algorithms: runs.map((run) => {
+      const last = run.rounds.at(-1);
+      return {
+        algorithm: run.algorithm,
+        rounds: run.rounds.length,
+        finalAccuracy: last?.peerAccuracy.mean ?? null,
+        bytesPerPeer: last === undefined ? null : Math.round(last.bytesPerPeer),
+        virtualMs: last === undefined || Number.isNaN(last.time) ? null : Math.round(last.time),
+        wallSeconds: Number(run.seconds.toFixed(2)),
+      };
+    }),
+  };
+  await writeFileAtomic(join(dir, 'rounds.csv'), toCsv(SCENARIO_COLUMNS, rows));
+  await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const plotRows = runs.flatMap((run) => run.rounds.map((r) => ({ algorithm: run.algorithm, round: r.round, accuracyMean: r.peerAccuracy.mean, bytesPerPeer: r.bytesPerPeer })));
+  await writePlots(dir, plotRows, scenario.name, scenario.task.stopping.targetAccuracy);
+  return ['rounds.csv', 'summary.json', 'accuracy.svg', 'accuracy-vs-bytes.svg'].map((file) => join(dir, file));
+}
+
+/** Rebuilds the plots of a report folder from its rounds.csv and summary.json. */
+export async function redrawPlots(dir: string): Promise<void> {
+  let csv: string;
+  let summary: { scenario?: unknown; target?: unknown };
+  try {
+    csv = await readFile(join(dir, 'rounds.csv'), 'utf8');
+    summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { scenario?: unknown; target?: unknown };
+  } catch (error) {
+    throw new ScenarioReportError(`${dir} is not a simulator report folder (needs rounds.csv and summary.json): ${(error as Error).message}`);
+  }
+  const [header, ...lines] = csv.trim().split('\n');
+  if (header !== SCENARIO_COLUMNS.join(',')) throw new ScenarioReportError(`${join(dir, 'rounds.csv')} does not have the simulator's columns`);
+  const at = (name: (typeof SCENARIO_COLUMNS)[number]) => SCENARIO_COLUMNS.indexOf(name);
+  const rows = lines.map((line) => {
+    const cells = line.split(',');
+    return { algorithm: cells[at('algorithm')]!, round: Number(cells[at('round')]), accuracyMean: Number(cells[at('accuracy_mean')]), bytesPerPeer: Number(cells[at('bytes_per_peer')]) };
+  });
+  await writePlots(dir, rows, String(summary.scenario ?? 'scenario'), typeof summary.target === 'number' ? summary.target : undefined);
+}

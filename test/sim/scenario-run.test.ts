@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../node/learn/backend.ts';
+import { runScenario } from '../../sim/scenario-run.ts';
+import { redrawPlots, writeScenarioReport } from '../../sim/scenario-report.ts';
+import { parseScenario } from '../../sim/scenario.ts';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+const SCENARIO = `
+name: tiny-comparison
+seed: 3
+peers: 4
+data: { builtin: mnist }
+partition: { kind: dirichlet, alpha: 0.5 }
+task:
+  model: { preset: logreg }
+  training: { epochs: 1, batchSize: 32 }
+  stopping: { rounds: 2 }
+  timing: { collectionWindowMs: 2000, curatorDeadlineMs: 3000 }
+algorithms: [curator, gossip, fedavg]
+network: { latency: { kind: uniform, min: 5, max: 50 } }
+evaluation: { testSamples: 300 }
+`;
+
+async function runTo(dir: string, seed?: number) {
+  const scenario = parseScenario(SCENARIO, 'tiny.yaml');
+  const runs = await runScenario(scenario, seed === undefined ? {} : { seed });
+  await writeScenarioReport(dir, scenario, seed ?? scenario.seed, runs);
+  return runs;
+}
+
+describe('scenario runs', () => {
+  it('compares every algorithm on the same data and writes the same CSV for the same seed', async () => {
+    await selectBackend();
+    const [a, b, c] = await Promise.all([0, 1, 2].map(() => mkdtemp(join(tmpdir(), 'gossipfl-sim-'))));
+    dirs.push(a!, b!, c!);
+    const runs = await runTo(a!);
+    expect(runs.map((run) => run.algorithm)).toEqual(['curator', 'gossip', 'fedavg']);
+    for (const run of runs) expect(run.rounds.map((r) => r.round)).toEqual([1, 2]);
+    await runTo(b!);
+    const csv = await readFile(join(a!, 'rounds.csv'));
+    expect(await readFile(join(b!, 'rounds.csv'))).toEqual(csv);
+    expect(csv.toString().split('\n')[0]).toBe('algorithm,round,virtual_time_ms,accuracy,accuracy_min,accuracy_mean,accuracy_max,bytes_per_peer,messages,curator,contributors,failed_transfers');
+    expect(csv.toString().trim().split('\n')).toHaveLength(1 + 3 * 2);
+    await runTo(c!, 4);
+    expect(await readFile(join(c!, 'rounds.csv'))).not.toEqual(csv);
+
+    const svg = await readFile(join(a!, 'accuracy.svg'), 'utf8');
+    expect(svg).toContain('curator');
+    expect(svg).toContain('fedavg');
+    await rm(join(a!, 'accuracy.svg'));
+    await redrawPlots(a!);
+    expect(await readFile(join(a!, 'accuracy.svg'), 'utf8')).toBe(svg);
+  });
+
+  it('refuses protocol-only scenarios clearly until they exist', async () => {
+    const scenario = parseScenario(SCENARIO.replace('evaluation: { testSamples: 300 }', 'protocolOnly: true\ndeltaBytes: 1000'), 'tiny.yaml');
+    await expect(runScenario(scenario)).rejects.toThrow(/protocol-only scenarios .* are not implemented yet/);
+  });
+});
