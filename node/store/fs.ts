@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errorCode, errorMessage } from '../errors.ts';
 
 /** Every temporary file the store writes ends with this; nothing else does. */
 export const TEMP_SUFFIX = '.tmp';
@@ -74,16 +75,7 @@ export async function removeTempFiles(folder: string, keepPrefix?: string): Prom
   return removed;
 }
 
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { errorCode, errorMessage };
 
 /** Receives a sentence for the user when something was wrong but was handled. */
 export type WarningSink = (message: string) => void;
