@@ -5,6 +5,7 @@
  * system clock, an in-memory store, and one TF.js model shared by all peers.
  */
 import { Rng } from '../node/learn/rng.ts';
+import { decodeWeights, parameterCount } from '../node/learn/weights/index.ts';
 import type { Dataset } from '../node/learn/data/dataset.ts';
 import { Learner } from '../node/peer/learner.ts';
 import { ModelSlot } from '../node/peer/model-slot.ts';
@@ -66,6 +67,11 @@ export interface SimRound {
   readonly loss: number;
   /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
   readonly peerAccuracy: { readonly min: number; readonly mean: number; readonly max: number };
+  /**
+   * How far the peers' models are from their mean: sqrt(mean_i ||w_i − w̄||²) over the model
+   * weights. 0 when every peer holds the same version (curator mode); gossip mode mixes toward 0.
+   */
+  readonly consensusDistance: number;
   /** Cumulative, when the round completed: bytes received per peer (blobs + adverts), messages sent, failed blob transfers. */
   readonly bytesPerPeer: number;
   readonly messages: number;
@@ -193,6 +199,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       const { loss, accuracy } = measured.get(head.hash)!;
       const each = [...entry.heads.values()].map(({ hash }) => measured.get(hash)!.accuracy);
       const peerAccuracy = { min: Math.min(...each), mean: each.reduce((sum, a) => sum + a, 0) / each.length, max: Math.max(...each) };
+      const consensusDistance = consensusDistanceOf([...entry.heads.values()].map(({ hash }) => hash), (hash) => pool.get(hash)!, parameterCount(slot.manifest));
       const traffic = peers.map((peer) => network.counters(peer));
       const received = traffic.reduce((sum, c) => sum + c.blobBytesReceived + c.messageBytesReceived, 0);
       const record: SimRound = {
@@ -204,6 +211,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         accuracy,
         loss,
         peerAccuracy,
+        consensusDistance,
         bytesPerPeer: received / peers.length,
         messages: network.totals.messagesSent,
         failedTransfers: network.totals.transfersFailed,
@@ -239,4 +247,28 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     await Promise.allSettled(runtimes.map((runtime) => runtime?.stop()));
     slot.dispose();
   }
+}
+
+/** sqrt(mean_i ||w_i − w̄||²) over the first `parameters` weights of each head (identical heads cost nothing). */
+export function consensusDistanceOf(heads: readonly string[], blobOf: (hash: string) => Uint8Array, parameters: number): number {
+  const distinct = [...new Set(heads)];
+  if (distinct.length <= 1) return 0;
+  const count = new Map<string, number>();
+  for (const hash of heads) count.set(hash, (count.get(hash) ?? 0) + 1);
+  const weights = new Map(distinct.map((hash) => [hash, decodeWeights(blobOf(hash)).values.subarray(0, parameters)]));
+  const mean = new Float64Array(parameters);
+  for (const [hash, values] of weights) {
+    const share = count.get(hash)! / heads.length;
+    for (let i = 0; i < parameters; i++) mean[i] = (mean[i] as number) + share * (values[i] as number);
+  }
+  let sum = 0;
+  for (const [hash, values] of weights) {
+    let squared = 0;
+    for (let i = 0; i < parameters; i++) {
+      const d = (values[i] as number) - (mean[i] as number);
+      squared += d * d;
+    }
+    sum += squared * count.get(hash)!;
+  }
+  return Math.sqrt(sum / heads.length);
 }

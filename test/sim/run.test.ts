@@ -4,7 +4,8 @@ import { subset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
 import { partition } from '../../node/learn/data/partition.ts';
 import { ChurnSchedule } from '../../sim/core/churn.ts';
-import { simPeerId, simulate } from '../../sim/run.ts';
+import { encodeWeights } from '../../node/learn/weights/index.ts';
+import { consensusDistanceOf, simPeerId, simulate } from '../../sim/run.ts';
 import { buildTopology } from '../../sim/topology/spec.ts';
 import { testTask } from '../federation/helpers.ts';
 
@@ -35,6 +36,7 @@ describe('the simulator runs the real round engine', () => {
     expect(perRound).toBeLessThan(2 * 797_000);
     expect(run.rounds[2]!.messages).toBeGreaterThan(run.rounds[0]!.messages);
     expect(run.rounds[2]!.failedTransfers).toBe(0);
+    expect(run.rounds.map((r) => r.consensusDistance)).toEqual([0, 0, 0]);
   });
 
   it('replays identically from the same seed', async () => {
@@ -51,6 +53,7 @@ describe('the simulator runs the real round engine', () => {
     expect(run.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4]);
     expect(run.rounds[3]!.peerAccuracy.min).toBeGreaterThan(0.6);
     expect(run.rounds[3]!.peerAccuracy.mean).toBeGreaterThan(run.rounds[0]!.peerAccuracy.mean);
+    for (const round of run.rounds) expect(round.consensusDistance).toBeGreaterThan(0);
     expect(run.logs.filter((l) => l.message.includes('aggregating'))).toEqual([]);
   });
 
@@ -70,5 +73,18 @@ describe('the simulator runs the real round engine', () => {
     for (const round of without) expect(round.contributors).toHaveLength(5);
     expect(withAgain.length).toBeGreaterThan(0);
     expect(run.logs.some((l) => l.peer === crashed && l.message.startsWith('resuming at round'))).toBe(true);
+  });
+});
+
+describe('consensus distance', () => {
+  it('is the root mean squared distance of the peers\u2019 weights from their mean', async () => {
+    const manifest = { tensors: [{ name: 'w', shape: [2], dtype: 'float32' as const }] };
+    const blobs = new Map([
+      ['a', encodeWeights({ manifest, values: Float32Array.from([0, 0]) }, 'f32')],
+      ['b', encodeWeights({ manifest, values: Float32Array.from([2, 0]) }, 'f32')],
+    ]);
+    // Heads a, a, b: mean (2/3, 0); squared distances 4/9, 4/9, 16/9 → mean 8/9.
+    expect(consensusDistanceOf(['a', 'a', 'b'], (h) => blobs.get(h)!, 2)).toBeCloseTo(Math.sqrt(8 / 9), 10);
+    expect(consensusDistanceOf(['a', 'a'], (h) => blobs.get(h)!, 2)).toBe(0);
   });
 });
