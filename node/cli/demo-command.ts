@@ -94,10 +94,7 @@ export const demoCommand: Command = {
         target,
         seed,
         signal: stop.signal,
-        onRound: (round) => {
-          if (names.size === 0) return;
-          process.stdout.write(`${formatRound(round, maxRounds, names)}\n`);
-        },
+        onRound: (round) => process.stdout.write(`${formatRound(round, maxRounds, names)}\n`),
         onLog: (peer, level, message) => {
           if (level === 'warn') process.stdout.write(`  ! ${names.get(peer) ?? peer}: ${message}\n`);
         },

@@ -7,6 +7,7 @@ import type { Dataset } from '../learn/data/dataset.ts';
 import { loadTabular } from '../learn/data/gate.ts';
 import { mnistSplit } from '../learn/data/mnist.ts';
 import type { DataSchema } from '../learn/data/schema.ts';
+import { checkModelShape, modelInputWidth } from '../learn/model.ts';
 import { loadModelFile } from '../learn/model-io.ts';
 import { evaluate } from '../learn/trainer.ts';
 import { taskDataSchema } from '../task/manifest.ts';
@@ -28,12 +29,6 @@ const HELP = [
   '  --json                print {accuracy, loss, samples} as JSON',
 ].join('\n');
 
-function modelWidths(model: { inputs: { shape: (number | null)[] }[]; outputs: { shape: (number | null)[] }[] }): { features: number | undefined; classes: number | undefined } {
-  const features = model.inputs[0]?.shape.slice(1).reduce<number>((p, d) => p * (d ?? 1), 1);
-  const classes = model.outputs[0]?.shape.at(-1) ?? undefined;
-  return { features, classes };
-}
-
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'print a TF.js model\'s accuracy and loss on labelled data',
@@ -51,7 +46,6 @@ export const evaluateCommand: Command = {
     await selectBackend();
     const model = await loadModelFile(modelPath);
     try {
-      const widths = modelWidths(model);
       let dataset: Dataset;
       if (values['mnist-test'] === true) {
         dataset = (await mnistSplit()).test;
@@ -62,17 +56,13 @@ export const evaluateCommand: Command = {
         } else {
           if (values.label === undefined || values.classes === undefined) throw new CliError('evaluate: with --data give --task SIGNED, or both --label COL and --classes A,B,…', USAGE_EXIT_CODE);
           const classes = values.classes.split(',').map((c) => c.trim()).filter((c) => c !== '');
-          if (widths.features === undefined) throw new CliError(`evaluate: ${modelPath} has no fixed input width; use --task SIGNED`);
-          schema = { labelColumn: values.label, classes, featureCount: widths.features, minSamples: 1 };
+          const featureCount = modelInputWidth(model);
+          if (Number.isNaN(featureCount)) throw new CliError(`evaluate: ${modelPath} has no fixed input width; use --task SIGNED`);
+          schema = { labelColumn: values.label, classes, featureCount, minSamples: 1 };
         }
         dataset = await loadTabular(values.data!, schema);
       }
-      if (widths.features !== undefined && widths.features !== dataset.featureCount) {
-        throw new CliError(`evaluate: the model takes ${widths.features} features, the data has ${dataset.featureCount}`);
-      }
-      if (widths.classes !== undefined && widths.classes !== dataset.classCount) {
-        throw new CliError(`evaluate: the model predicts ${widths.classes} classes, the data has ${dataset.classCount}`);
-      }
+      checkModelShape(model, { featureCount: dataset.featureCount, classCount: dataset.classCount }, modelPath);
       const metrics = evaluate(model, dataset);
       if (values.json === true) process.stdout.write(`${JSON.stringify({ model: modelPath, data: dataset.name, samples: metrics.samples, accuracy: metrics.accuracy, loss: metrics.loss }, null, 2)}\n`);
       else process.stdout.write(`accuracy ${(metrics.accuracy * 100).toFixed(2)}%  loss ${metrics.loss.toFixed(4)}  on ${metrics.samples} samples (${dataset.name})\n`);

@@ -55,13 +55,10 @@ export interface DemoRound {
 export interface DemoResult {
   readonly task: TaskManifest;
   readonly peers: readonly string[];
-  readonly shardSizes: readonly number[];
   readonly rounds: readonly DemoRound[];
-  readonly final: Head | undefined;
-  /** The final version's blob and a learner to turn it into a model. */
+  /** The last round's version blob, and a learner to turn it into a model. */
   readonly finalBlob: Uint8Array | undefined;
   readonly judge: Learner;
-  readonly stoppedBy: 'target' | 'rounds' | 'interrupted';
   /** Peers' provenance records of the final chain, newest first. */
   readonly history: readonly VersionRecord[];
 }
@@ -164,7 +161,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const rounds: DemoRound[] = [];
   const workers: PeerWorker[] = [];
-  let stoppedBy: DemoResult['stoppedBy'] = 'rounds';
+  // Ctrl-C wakes the wait for the next round.
+  const wake = () => settle?.();
+  options.signal.addEventListener('abort', wake);
   try {
     // All peers start at once; then each dials those after it, so that every pair is connected.
     workers.push(...shares.map(() => new PeerWorker(onEvent)));
@@ -198,15 +197,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
             clearTimeout(timer);
             resolve(true);
           };
-          options.signal.addEventListener('abort', () => settle?.(), { once: true });
         });
         settle = undefined;
         if (!waited) throw new DemoStalledError(`round ${round} did not complete on every peer within ${ROUND_STALL_MS / 1000} s`);
       }
-      if (options.signal.aborted) {
-        stoppedBy = 'interrupted';
-        break;
-      }
+      if (options.signal.aborted) break;
       const { head, blob } = heads.get(round)!;
       const { accuracy, loss } = judge.evaluate(blob, test);
       const bytesNow = workers.reduce((sum, worker) => sum + worker.fetched, 0);
@@ -222,28 +217,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       bytesBefore = bytesNow;
       rounds.push(report);
       options.onRound(report);
-      if (accuracy >= options.target) {
-        stoppedBy = 'target';
-        break;
-      }
+      if (accuracy >= options.target) break;
     }
     const last = rounds.at(-1);
     const history = last === undefined ? [] : (await workers[0]!.request({ type: 'history', head: last.head.hash }, 'history')).versions;
     return {
       task,
       peers: workers.map((worker) => worker.id),
-      shardSizes: shares.map((rows) => rows.length),
       rounds,
-      final: last?.head,
       finalBlob: last === undefined ? undefined : heads.get(last.round)?.blob,
       judge,
-      stoppedBy,
       history,
     };
   } catch (error) {
     judge.dispose();
     throw error;
   } finally {
+    options.signal.removeEventListener('abort', wake);
     await Promise.allSettled(workers.map((worker) => worker.stop()));
   }
 }

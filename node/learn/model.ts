@@ -68,13 +68,19 @@ function denseNetwork(hidden: readonly number[], shape: ModelShape, seed: Seed):
   return model;
 }
 
-function checkShape(model: LayersModel, shape: ModelShape, source: string): void {
+/** Values per input row (the product of the input shape after the batch axis); NaN if any is open. */
+export function modelInputWidth(model: LayersModel): number {
+  return (model.inputs[0]?.shape ?? []).slice(1).reduce<number>((product, size) => product * (size ?? Number.NaN), 1);
+}
+
+/** Throws a ModelError unless the model has one input of `featureCount` values and `classCount` outputs. */
+export function checkModelShape(model: LayersModel, shape: ModelShape, source: string): void {
   const input = model.inputs[0]?.shape;
   const output = model.outputs[0]?.shape;
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || input === undefined || output === undefined) {
     throw new ModelError(`${source}: a task model needs exactly one input and one output`);
   }
-  const width = input.slice(1).reduce<number>((product, size) => product * (size ?? Number.NaN), 1);
+  const width = modelInputWidth(model);
   if (width !== shape.featureCount) {
     throw new ModelError(`${source}: the model takes inputs of shape [${input.slice(1).join(', ')}] (${width} values) but the task's data has ${shape.featureCount} features`);
   }
@@ -91,7 +97,7 @@ export async function createModel(spec: ModelSpec, shape: ModelShape, seed: Seed
     case 'layers': {
       const model = await loadModelFile(spec.path);
       try {
-        checkShape(model, shape, spec.path);
+        checkModelShape(model, shape, spec.path);
       } catch (error) {
         model.dispose();
         throw error;

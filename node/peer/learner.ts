@@ -12,14 +12,13 @@ import type { Dataset } from '../learn/data/dataset.ts';
 import type { ModelShape, ModelSpec } from '../learn/model.ts';
 import { readWeights, writeWeights } from '../learn/model-weights.ts';
 import { Rng } from '../learn/rng.ts';
-import { evaluate, trainLocal, type EvalMetrics, type TrainingPlan } from '../learn/trainer.ts';
+import { evaluate, trainLocal, type EvalMetrics, type TrainMetrics as TrainerMetrics, type TrainingPlan } from '../learn/trainer.ts';
 import {
   allFinite,
   decodeWeights,
   encodeWeights,
   l2Norm,
   subtractInto,
-  type WeightsEncoding,
   type WeightsManifest,
 } from '../learn/weights/index.ts';
 import type { TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
@@ -145,17 +144,29 @@ export class Learner {
 
   /** Trains from the base version on local data; returns the encoded delta. */
   train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
-    return this.#withModel(() => this.#train(baseBlob, round));
+    return this.#withModel(async () => {
+      const { base, trained, metrics } = await this.#trainFrom(baseBlob, round);
+      const delta = new Float32Array(trained.length);
+      subtractInto(delta, trained, base);
+      const blob = encodeWeights({ manifest: this.#manifest, values: delta }, this.#task.encoding);
+      return { blob, samples: metrics.samples, metrics: { loss: metrics.loss, accuracy: metrics.accuracy } };
+    });
   }
 
   /** Gossip mode: trains from the base version; returns the trained model as a version blob. */
   trainModel(baseBlob: Uint8Array, round: number): Promise<{ readonly blob: Uint8Array; readonly samples: number }> {
     return this.#withModel(async () => {
-      const base = this.#decodeVersion(baseBlob).weights;
-      writeWeights(this.#model, { manifest: this.#manifest, values: base });
-      const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
-      return { blob: this.#encodeVersion(readWeights(this.#model).values, []), samples: metrics.samples };
+      const { trained, metrics } = await this.#trainFrom(baseBlob, round);
+      return { blob: this.#encodeVersion(trained, []), samples: metrics.samples };
     });
+  }
+
+  /** Loads the base version's weights, trains on local data, reads the trained weights back. */
+  async #trainFrom(baseBlob: Uint8Array, round: number): Promise<{ base: Float32Array; trained: Float32Array; metrics: TrainerMetrics }> {
+    const base = this.#decodeVersion(baseBlob).weights;
+    writeWeights(this.#model, { manifest: this.#manifest, values: base });
+    const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
+    return { base, trained: readWeights(this.#model).values, metrics };
   }
 
   /** The version's loss and accuracy on this peer's held-out validation data, if it has any. */
@@ -166,17 +177,6 @@ export class Learner {
       const { loss, accuracy } = this.evaluate(versionBlob, validation);
       return { loss, accuracy, samples: validation.size };
     });
-  }
-
-  async #train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
-    const base = this.#decodeVersion(baseBlob).weights;
-    writeWeights(this.#model, { manifest: this.#manifest, values: base });
-    const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
-    const trained = readWeights(this.#model).values;
-    const delta = new Float32Array(trained.length);
-    subtractInto(delta, trained, base);
-    const blob = encodeWeights({ manifest: this.#manifest, values: delta }, this.#task.encoding as WeightsEncoding);
-    return { blob, samples: metrics.samples, metrics: { loss: metrics.loss, accuracy: metrics.accuracy } };
   }
 
   /** Why a delta cannot be aggregated, or undefined when it can. */

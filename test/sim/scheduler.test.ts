@@ -55,11 +55,11 @@ describe('Scheduler', () => {
   it('async run lets promise continuations run at the virtual time of the event that resolved them', async () => {
     const s = new Scheduler();
     const clock: Clock = new VirtualClock(s);
-    const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+    const virtualDelay = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
     const log: string[] = [];
     const worker = async (name: string, delays: number[]) => {
       for (const d of delays) {
-        await sleep(d);
+        await virtualDelay(d);
         await Promise.resolve();
         log.push(`${name}@${clock.now()}`);
       }
