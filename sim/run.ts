@@ -2,36 +2,48 @@
  * Runs a federation in the simulator: every peer is the real round engine and the real peer
  * runtime (node/round, node/peer), talking through a simulated network in virtual time. Only
  * the ports differ from a real peer: SimTransport instead of libp2p, VirtualClock instead of the
- * system clock, an in-memory store, and one TF.js model shared by all peers.
+ * system clock, an in-memory store, and one TF.js model shared by all peers — or, in a
+ * protocol-only run, synthetic learners whose small token blobs stand for deltas and versions
+ * of a declared size (sim/peer/synthetic-learning.ts).
  */
 import { Rng } from '../node/learn/rng.ts';
-import { decodeWeights, parameterCount } from '../node/learn/weights/index.ts';
 import type { Dataset } from '../node/learn/data/dataset.ts';
-import { Learner } from '../node/peer/learner.ts';
-import { ModelSlot } from '../node/peer/model-slot.ts';
 import { PeerRuntime, type PeerEvent } from '../node/peer/runtime.ts';
 import { createEngine } from '../node/peer/peer.ts';
 import type { Effect, Head } from '../node/round/events.ts';
 import type { TaskManifest } from '../node/task/manifest.ts';
-import { taskDataSchema, taskModelSpec } from '../node/task/manifest.ts';
 import type { ChurnSchedule } from './core/churn.ts';
 import type { LatencyModel } from './core/links.ts';
 import { SimNetwork } from './core/network.ts';
 import { Scheduler, VirtualClock } from './core/scheduler.ts';
 import { SimTransport } from './core/sim-transport.ts';
 import type { Advert } from '../protocols/messages.ts';
+import type { SimLearning } from './peer/learning.ts';
 import { BlobPool, MemoryStore } from './peer/memory-store.ts';
+import { modelLearning } from './peer/model-learning.ts';
+import { syntheticLearning, type SyntheticLearningOptions } from './peer/synthetic-learning.ts';
 import type { Overlay } from './topology/spec.ts';
+
+export { consensusDistanceOf } from './peer/model-learning.ts';
 
 /** Simulated peers announce themselves as often as real ones do by default. */
 const PRESENCE_INTERVAL_MS = 2000;
 
-export interface SimRunOptions {
-  readonly task: TaskManifest;
-  /** One dataset per peer. */
+/** Peers that train a real model: one dataset per peer, and the held-out data every version is measured on. */
+interface TrainingPeers {
   readonly shards: readonly Dataset[];
-  /** Held-out data every version is measured on. */
   readonly test: Dataset;
+}
+
+/** Protocol-only peers (no training): `protocolOnly.peers` of them, blobs standing for the sizes given. */
+interface ProtocolOnlyPeers {
+  readonly protocolOnly: SyntheticLearningOptions;
+}
+
+export type SimRunOptions = (TrainingPeers | ProtocolOnlyPeers) & SimRunSettings;
+
+interface SimRunSettings {
+  readonly task: TaskManifest;
   readonly seed: number;
   /** The peers' ids (e.g. the ids of a real federation to compare with); default `simPeerId(i)`. */
   readonly peerIds?: readonly string[];
@@ -62,7 +74,7 @@ export interface SimRound {
   readonly hash: string;
   readonly curator: string | undefined;
   readonly contributors: readonly string[];
-  /** Of the first peer's head (in curator mode every peer's head). */
+  /** Of the first peer's head (in curator mode every peer's head); NaN in protocol-only runs. */
   readonly accuracy: number;
   readonly loss: number;
   /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
@@ -70,6 +82,7 @@ export interface SimRound {
   /**
    * How far the peers' models are from their mean: sqrt(mean_i ||w_i − w̄||²) over the model
    * weights. 0 when every peer holds the same version (curator mode); gossip mode mixes toward 0.
+   * Protocol-only runs: 0 when every peer holds the same version, else NaN.
    */
   readonly consensusDistance: number;
   /** Cumulative, when the round completed: bytes received per peer (blobs + adverts), messages sent, failed blob transfers. */
@@ -91,15 +104,13 @@ export const simPeerId = (index: number) => `sim-peer-${String(index).padStart(4
 
 export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const { task } = options;
-  const schema = taskDataSchema(task);
-  const shape = { featureCount: schema.featureCount, classCount: schema.classes.length };
-  const spec = taskModelSpec(task, '.');
-  const slot = await ModelSlot.create(spec, shape, task.model.seed);
-  const judge = Learner.sharing(slot, { task, model: spec, shape, data: options.test, seed: 'judge' });
+  const learning: SimLearning =
+    'protocolOnly' in options ? syntheticLearning(options.protocolOnly) : await modelLearning(task, options.shards, options.test);
+  const peerCount = 'protocolOnly' in options ? options.protocolOnly.peers : options.shards.length;
   const scheduler = new Scheduler();
   const clock = new VirtualClock(scheduler);
   const indexOf = new Map<string, number>();
-  const peers = options.shards.map((_, i) => options.peerIds?.[i] ?? simPeerId(i));
+  const peers = Array.from({ length: peerCount }, (_, i) => options.peerIds?.[i] ?? simPeerId(i));
   peers.forEach((peer, i) => indexOf.set(peer, i));
   /** The running runtime of each peer; undefined while the peer is down. */
   const runtimes: (PeerRuntime | undefined)[] = [];
@@ -150,22 +161,27 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   // Each peer's store and learner outlive its runtime: a peer that goes down and comes back
   // resumes from its own checkpoint, as a restarted real peer does.
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
-  const learners = options.shards.map((data, i) => Learner.sharing(slot, { task, model: spec, shape, data, seed: `${task.id}/${peers[i]}` }));
+  const learners = peers.map((peer, i) => learning.learner(i, peer));
+  const wireSize = learning.wireSize;
   const launch = async (i: number) => {
     const peer = peers[i]!;
-    const data = options.shards[i]!;
+    const trainingMs = (learning.samples(i) * task.training.epochs * 1000) / samplesPerSecond;
     network.setOnline(peer, true);
     const runtime = new PeerRuntime({
       engine: createEngine(task, peer, PRESENCE_INTERVAL_MS),
       taskHash: '0'.repeat(64),
-      transport: new SimTransport({ network, self: peer, blobOf: (hash) => pool.get(hash) }),
+      transport: new SimTransport({
+        network,
+        self: peer,
+        blobOf: (hash) => pool.get(hash),
+        ...(wireSize === undefined ? {} : { holds: (holder: string, hash: string) => (stores[indexOf.get(holder)!]!.held.has(hash) ? wireSize(pool.get(hash)!) : undefined) }),
+      }),
       clock,
       store: stores[i]!,
       learner: learners[i]!,
       maxBlobBytes: task.timing.maxBlobBytes,
       fetchTimeoutMs: task.timing.curatorDeadlineMs,
-      workTime: (effect: Effect) =>
-        effect.type === 'train' || effect.type === 'train-model' ? (data.size * task.training.epochs * 1000) / samplesPerSecond : 0,
+      workTime: (effect: Effect) => (effect.type === 'train' || effect.type === 'train-model' ? trainingMs : 0),
       onEvent: onEvent(peer),
     });
     runtimes[i] = runtime;
@@ -191,15 +207,12 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     for (const round of due) {
       reported.add(round);
       const entry = adopted.get(round)!;
-      const head = [...entry.heads.values()][0]!;
-      const measured = new Map<string, { loss: number; accuracy: number }>();
-      for (const { hash } of entry.heads.values()) {
-        if (!measured.has(hash)) measured.set(hash, await slot.use(() => judge.evaluate(pool.get(hash)!, options.test)));
-      }
-      const { loss, accuracy } = measured.get(head.hash)!;
-      const each = [...entry.heads.values()].map(({ hash }) => measured.get(hash)!.accuracy);
-      const peerAccuracy = { min: Math.min(...each), mean: each.reduce((sum, a) => sum + a, 0) / each.length, max: Math.max(...each) };
-      const consensusDistance = consensusDistanceOf([...entry.heads.values()].map(({ hash }) => hash), (hash) => pool.get(hash)!, parameterCount(slot.manifest));
+      const heads = [...entry.heads.values()];
+      const head = heads[0]!;
+      const quality = await learning.measure(
+        heads.map(({ hash }) => hash),
+        (hash) => pool.get(hash)!,
+      );
       const traffic = peers.map((peer) => network.counters(peer));
       const received = traffic.reduce((sum, c) => sum + c.blobBytesReceived + c.messageBytesReceived, 0);
       const record: SimRound = {
@@ -208,10 +221,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         hash: head.hash,
         curator: head.curator,
         contributors: head.contributors.map((c) => c.peer),
-        accuracy,
-        loss,
-        peerAccuracy,
-        consensusDistance,
+        ...quality,
         bytesPerPeer: received / peers.length,
         messages: network.totals.messagesSent,
         failedTransfers: network.totals.transfersFailed,
@@ -235,9 +245,9 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       settle: async () => {
         do {
           await new Promise<void>((resolve) => setImmediate(resolve));
-          await slot.idle();
+          await learning.idle();
           await new Promise<void>((resolve) => setImmediate(resolve));
-        } while (slot.busy);
+        } while (learning.busy);
         if (pendingReports.length > 0) await report();
       },
       stop: () => task.stopping.rounds !== undefined && rounds.length >= task.stopping.rounds,
@@ -245,30 +255,6 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     return { rounds, peers, events: result.events, virtualMs: scheduler.now, logs };
   } finally {
     await Promise.allSettled(runtimes.map((runtime) => runtime?.stop()));
-    slot.dispose();
+    learning.dispose();
   }
-}
-
-/** sqrt(mean_i ||w_i − w̄||²) over the first `parameters` weights of each head (identical heads cost nothing). */
-export function consensusDistanceOf(heads: readonly string[], blobOf: (hash: string) => Uint8Array, parameters: number): number {
-  const distinct = [...new Set(heads)];
-  if (distinct.length <= 1) return 0;
-  const count = new Map<string, number>();
-  for (const hash of heads) count.set(hash, (count.get(hash) ?? 0) + 1);
-  const weights = new Map(distinct.map((hash) => [hash, decodeWeights(blobOf(hash)).values.subarray(0, parameters)]));
-  const mean = new Float64Array(parameters);
-  for (const [hash, values] of weights) {
-    const share = count.get(hash)! / heads.length;
-    for (let i = 0; i < parameters; i++) mean[i] = (mean[i] as number) + share * (values[i] as number);
-  }
-  let sum = 0;
-  for (const [hash, values] of weights) {
-    let squared = 0;
-    for (let i = 0; i < parameters; i++) {
-      const d = (values[i] as number) - (mean[i] as number);
-      squared += d * d;
-    }
-    sum += squared * count.get(hash)!;
-  }
-  return Math.sqrt(sum / heads.length);
 }
