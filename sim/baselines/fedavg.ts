@@ -4,6 +4,14 @@
  * encoded as they would on the wire, and the server averages them weighted by samples.
  * One shared TF.js model is used for every client: weights are swapped in, not copied
  * into a model per client.
+ *
+ * Virtual time (`FedAvgTime`), so that the baseline can be compared by time with the
+ * simulator's runs: a round starts when the previous one ends; each client of the cohort
+ * downloads the global version (one latency + version bytes / its download bandwidth), trains
+ * (samples × epochs / samplesPerSecond, the simulator's model of a peer's training), and uploads
+ * its encoded delta (one latency + delta bytes / its upload bandwidth). The round ends when the
+ * last client's delta arrives: the maximum over the cohort. The server has unlimited bandwidth
+ * and aggregates and evaluates in no time; no message is lost and every client stays online.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { fedAvg } from '../../node/aggregate/fedavg.ts';
@@ -31,7 +39,24 @@ export interface FedAvgRun {
   readonly seed: Seed;
   /** The server's aggregation; FedAvg when not given. */
   readonly strategy?: AggregationStrategy;
+  /** How virtual time passes; default: 2,000 samples/s, no latency, unlimited bandwidth. */
+  readonly time?: FedAvgTime;
   readonly signal?: AbortSignal;
+}
+
+/** The simulator's training speed of a peer (sim/run.ts), used for the clients too. */
+export const DEFAULT_SAMPLES_PER_SECOND = 2000;
+
+/** The virtual-time model of a round (see the module comment). */
+export interface FedAvgTime {
+  /** Every client's training speed. Default 2,000 samples/s. */
+  readonly samplesPerSecond?: number;
+  /** Every client's upload bandwidth, bytes/s. Default unlimited. */
+  readonly uploadBps?: number;
+  /** Every client's download bandwidth, bytes/s. Default unlimited. */
+  readonly downloadBps?: number;
+  /** One-way latency in ms between the server and `client`, sampled per transfer (down, then up). Default 0. */
+  readonly latencyMs?: (client: number) => number;
 }
 
 export interface FedAvgRound {
@@ -42,6 +67,11 @@ export interface FedAvgRound {
   readonly loss: number;
   /** Encoded delta bytes sent by the cohort to the server this round. */
   readonly uploadBytes: number;
+  /** Version bytes (f32, as peers store versions) the cohort downloaded this round. */
+  readonly downloadBytes: number;
+  /** Virtual ms at which the round ended (cumulative over rounds; see `FedAvgTime`). */
+  readonly virtualMs: number;
+  /** Real seconds the round took. */
   readonly seconds: number;
 }
 
@@ -54,12 +84,18 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
   const rng = new Rng(run.seed);
   const strategy = run.strategy ?? fedAvg();
   let global: FlatWeights = readWeights(run.model);
+  const versionBytes = encodeWeights(global, 'f32').byteLength;
+  const time = run.time ?? {};
+  const samplesPerSecond = time.samplesPerSecond ?? DEFAULT_SAMPLES_PER_SECOND;
+  const transferMs = (bytes: number, bps: number | undefined) => (bps === undefined ? 0 : (bytes * 1000) / bps);
+  let virtualMs = 0;
   const reports: FedAvgRound[] = [];
   for (let round = 1; round <= run.maxRounds && !run.signal?.aborted; round++) {
     const started = performance.now();
     const cohort = rng.permutation(run.clients.length).slice(0, cohortSize(run.clients.length, run.fraction)).sort((a, b) => a - b);
     const contributions: Contribution[] = [];
     let uploadBytes = 0;
+    let roundMs = 0;
     for (const index of cohort) {
       const data = run.clients[index]!;
       writeWeights(run.model, global);
@@ -69,6 +105,10 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
       subtractInto(delta, trained, global.values);
       const wire = encodeWeights({ manifest: global.manifest, values: delta }, run.encoding);
       uploadBytes += wire.byteLength;
+      const down = (time.latencyMs?.(index) ?? 0) + transferMs(versionBytes, time.downloadBps);
+      const train = (data.size * run.plan.epochs * 1000) / samplesPerSecond;
+      const up = (time.latencyMs?.(index) ?? 0) + transferMs(wire.byteLength, time.uploadBps);
+      roundMs = Math.max(roundMs, down + train + up);
       contributions.push({ from: `client ${index}`, delta: decodeWeights(wire, global.manifest).values, samples: data.size });
       if (run.signal?.aborted) break;
     }
@@ -76,6 +116,7 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
     global = { manifest: global.manifest, values: strategy.aggregate(global.values, contributions) };
     writeWeights(run.model, global);
     const { accuracy, loss } = evaluate(run.model, run.test);
+    virtualMs += roundMs;
     const report: FedAvgRound = {
       round,
       cohort,
@@ -83,6 +124,8 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
       accuracy,
       loss,
       uploadBytes,
+      downloadBytes: cohort.length * versionBytes,
+      virtualMs,
       seconds: (performance.now() - started) / 1000,
     };
     reports.push(report);

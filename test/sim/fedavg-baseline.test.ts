@@ -28,6 +28,49 @@ describe('the fixed-server FedAvg baseline', () => {
     }
     expect(seen).toEqual(rounds.map((r) => [...r.cohort]));
     expect(rounds[1]!.accuracy).toBeGreaterThan(before + 0.3);
+    // No time model given: training at 2,000 samples/s only, one 200-sample client at a time in parallel.
+    expect(rounds[0]!.virtualMs).toBeCloseTo(100, 6);
+    expect(rounds[1]!.virtualMs).toBeCloseTo(200, 6);
+    model.dispose();
+  });
+
+  it('models virtual time: per round, the slowest client of the cohort (download, train, upload, latencies)', async () => {
+    await selectBackend();
+    const { train, test } = await mnistSplit();
+    const rows = partition({ kind: 'quantity', alpha: 1, minPerClient: 20 }, train.labels.subarray(0, 800), 10, 4, 5);
+    const clients = rows.map((part, i) => subset(train, part, `client ${i}`));
+    const model = await createModel({ kind: 'preset', preset: 'logreg' }, { featureCount: 784, classCount: 10 }, 5);
+    const latencies: number[] = [];
+    const rounds = await runFedAvg({
+      model,
+      clients,
+      test: subset(test, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'test'),
+      plan: { epochs: 2, batchSize: 32, learningRate: 0.003, optimizer: 'adam' },
+      fraction: 0.5,
+      maxRounds: 3,
+      encoding: 'int8',
+      seed: 5,
+      time: {
+        samplesPerSecond: 1000,
+        uploadBps: 100_000,
+        downloadBps: 400_000,
+        latencyMs: (client) => {
+          latencies.push(client);
+          return 10 + client;
+        },
+      },
+    });
+    let clock = 0;
+    for (const round of rounds) {
+      expect(round.cohort).toHaveLength(2);
+      const versionBytes = round.downloadBytes / 2;
+      expect(versionBytes).toBeGreaterThan(7850 * 4); // f32 versions of 7,850 parameters
+      const deltaBytes = round.uploadBytes / 2; // int8 deltas of one model are all the same size
+      const each = round.cohort.map((c) => 2 * (10 + c) + (versionBytes * 1000) / 400_000 + (clients[c]!.size * 2 * 1000) / 1000 + (deltaBytes * 1000) / 100_000);
+      clock += Math.max(...each);
+      expect(round.virtualMs).toBeCloseTo(clock, 6);
+    }
+    expect(latencies).toEqual(rounds.flatMap((r) => r.cohort.flatMap((c) => [c, c])));
     model.dispose();
   });
 });
