@@ -1,7 +1,8 @@
 /**
- * A scenario run's output folder: rounds.csv (one row per algorithm and round), summary.json,
- * and SVG plots with one line per algorithm — test accuracy by round and by MiB received per
- * peer. `redrawPlots` rebuilds the plots from rounds.csv alone (`gossipfl sim plot`).
+ * A scenario run's output folder: rounds.csv (one row per line of the comparison and round; the
+ * `algorithm` column holds the line's label), summary.json, and SVG plots with one line per
+ * label — test accuracy by round and by MiB received per peer. `redrawPlots` rebuilds the plots
+ * from rounds.csv alone (`gossipfl sim plot`).
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,9 +43,9 @@ interface PlotRow {
 }
 
 function plots(rows: readonly PlotRow[], title: string, target: number | undefined): { byRound: string; byBytes: string } {
-  const algorithms = [...new Set(rows.map((row) => row.algorithm))];
+  const labels = [...new Set(rows.map((row) => row.algorithm))];
   const seriesOf = (x: (row: PlotRow) => number): ChartSeries[] =>
-    algorithms.map((name) => ({ name, points: rows.filter((row) => row.algorithm === name).map((row) => ({ x: x(row), y: row.accuracyMean })) }));
+    labels.map((name) => ({ name, points: rows.filter((row) => row.algorithm === name).map((row) => ({ x: x(row), y: row.accuracyMean })) }));
   const reference = target === undefined ? {} : { reference: { y: target, label: `target ${target}` } };
   return {
     byRound: lineChart({ title: `${title}: test accuracy by round`, xLabel: 'round', yLabel: 'test accuracy (mean over peers)', series: seriesOf((row) => row.round), yRange: [0, 1], ...reference }),
@@ -60,9 +61,10 @@ async function writePlots(dir: string, rows: readonly PlotRow[], title: string, 
 
 export async function writeScenarioReport(dir: string, scenario: Scenario, seed: number, runs: readonly AlgorithmRun[]): Promise<string[]> {
   await mkdir(dir, { recursive: true });
+  const target = scenario.task.stopping.targetAccuracy;
   const rows = runs.flatMap((run) =>
     run.rounds.map((r) => [
-      run.algorithm,
+      run.label,
       r.round,
       Number.isNaN(r.time) ? undefined : Math.round(r.time),
       r.accuracy,
@@ -82,23 +84,26 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
     scenario: scenario.name,
     seed,
     peers: scenario.peers,
-    target: scenario.task.stopping.targetAccuracy ?? null,
+    target: target ?? null,
     algorithms: runs.map((run) => {
       const last = run.rounds.at(-1);
+      const reached = target === undefined ? undefined : run.rounds.find((r) => r.peerAccuracy.mean >= target);
       return {
+        label: run.label,
         algorithm: run.algorithm,
         rounds: run.rounds.length,
         finalAccuracy: last?.peerAccuracy.mean ?? null,
         bytesPerPeer: last === undefined ? null : Math.round(last.bytesPerPeer),
         virtualMs: last === undefined || Number.isNaN(last.time) ? null : Math.round(last.time),
+        ...(target === undefined ? {} : { roundToTarget: reached?.round ?? null, bytesPerPeerToTarget: reached === undefined ? null : Math.round(reached.bytesPerPeer) }),
         wallSeconds: Number(run.seconds.toFixed(2)),
       };
     }),
   };
   await writeFileAtomic(join(dir, 'rounds.csv'), toCsv(SCENARIO_COLUMNS, rows));
   await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const plotRows = runs.flatMap((run) => run.rounds.map((r) => ({ algorithm: run.algorithm, round: r.round, accuracyMean: r.peerAccuracy.mean, bytesPerPeer: r.bytesPerPeer })));
-  await writePlots(dir, plotRows, scenario.name, scenario.task.stopping.targetAccuracy);
+  const plotRows = runs.flatMap((run) => run.rounds.map((r) => ({ algorithm: run.label, round: r.round, accuracyMean: r.peerAccuracy.mean, bytesPerPeer: r.bytesPerPeer })));
+  await writePlots(dir, plotRows, scenario.name, target);
   return ['rounds.csv', 'summary.json', 'accuracy.svg', 'accuracy-vs-bytes.svg'].map((file) => join(dir, file));
 }
 

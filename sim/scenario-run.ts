@@ -1,8 +1,10 @@
 /**
- * Runs a scenario: the same data, partition and seed for every algorithm it compares —
- * `curator` and `gossip` on the real round engine in the simulator (sim/run.ts), and `fedavg`
- * as the fixed-server baseline (sim/baselines/fedavg.ts, which has no network: its time column
- * is empty and its bytes are what its clients would upload and download).
+ * Runs a scenario: every line it compares (an algorithm and its configuration, see
+ * `ScenarioVariant`) on the same data and seed — `curator` and `gossip` on the real round
+ * engine in the simulator (sim/run.ts), and `fedavg` as the fixed-server baseline
+ * (sim/baselines/fedavg.ts: its bytes are what its clients upload and download, its time a
+ * simple model of training, transfer and latency). The data is split once per distinct
+ * partition, so lines with the same partition train on the very same shards.
  */
 import { GossipflError } from '../node/errors.ts';
 import { subset, type Dataset } from '../node/learn/data/dataset.ts';
@@ -15,7 +17,8 @@ import { taskDataSchema, taskModelSpec, type TaskManifest } from '../node/task/m
 import { runFedAvg } from './baselines/fedavg.ts';
 import { ChurnSchedule, loadChurnTrace } from './core/churn.ts';
 import { simPeerId, simulate, type SimRound } from './run.ts';
-import { latencyModel, type Algorithm, type Scenario } from './scenario.ts';
+import { sampleLatency } from './core/links.ts';
+import { latencyModel, type Algorithm, type Scenario, type ScenarioPartition, type ScenarioVariant } from './scenario.ts';
 import { buildTopology } from './topology/spec.ts';
 
 export class ScenarioRunError extends GossipflError {
@@ -23,6 +26,8 @@ export class ScenarioRunError extends GossipflError {
 }
 
 export interface AlgorithmRun {
+  /** The line's label (unique in the scenario; the algorithm name unless the scenario gives one). */
+  readonly label: string;
   readonly algorithm: Algorithm;
   readonly rounds: readonly SimRound[];
   /** Real seconds the run took. */
@@ -32,32 +37,54 @@ export interface AlgorithmRun {
 /** Virtual time after which a simulated run stops whatever happens. */
 const HORIZON_MS = 6 * 3_600_000;
 
-interface ScenarioData {
-  readonly shards: Dataset[];
+/**
+ * The scenario's data: the held-out test set, and the training rows split among the peers once
+ * per distinct partition (with the run's seed), so lines with the same partition share shards.
+ */
+export class PartitionedData {
   readonly test: Dataset;
-}
+  readonly #train: Dataset;
+  readonly #peers: number;
+  readonly #seed: number;
+  readonly #shards = new Map<string, Dataset[]>();
 
-async function loadData(scenario: Scenario, seed: number): Promise<ScenarioData> {
-  let train: Dataset;
-  let test: Dataset;
-  if ('builtin' in scenario.data) {
-    ({ train, test } = await mnistSplit());
-  } else {
-    const all = await loadTabular(scenario.data.csv, scenario.data.schema);
-    const order = new Rng(`${seed}/test-split`).permutation(all.size);
-    const held = Math.max(1, Math.round(all.size * 0.2));
-    test = subset(all, order.slice(0, held), `${all.name} (test)`);
-    train = subset(all, order.slice(held), `${all.name} (train)`);
+  private constructor(train: Dataset, test: Dataset, peers: number, seed: number) {
+    this.#train = train;
+    this.test = test;
+    this.#peers = peers;
+    this.#seed = seed;
   }
-  const parts = partition(scenario.partition, train.labels, train.classCount, scenario.peers, seed);
-  return {
-    shards: parts.map((rows, i) => subset(train, rows, `peer ${i}`)),
-    test: subset(test, Array.from({ length: Math.min(scenario.evaluation.testSamples, test.size) }, (_, i) => i), 'test'),
-  };
+
+  static async load(scenario: Scenario, seed: number): Promise<PartitionedData> {
+    let train: Dataset;
+    let test: Dataset;
+    if ('builtin' in scenario.data) {
+      ({ train, test } = await mnistSplit());
+    } else {
+      const all = await loadTabular(scenario.data.csv, scenario.data.schema);
+      const order = new Rng(`${seed}/test-split`).permutation(all.size);
+      const held = Math.max(1, Math.round(all.size * 0.2));
+      test = subset(all, order.slice(0, held), `${all.name} (test)`);
+      train = subset(all, order.slice(held), `${all.name} (train)`);
+    }
+    const evaluated = subset(test, Array.from({ length: Math.min(scenario.evaluation.testSamples, test.size) }, (_, i) => i), 'test');
+    return new PartitionedData(train, evaluated, scenario.peers, seed);
+  }
+
+  /** One dataset per peer; the same array for equal partitions. */
+  shards(spec: ScenarioPartition): Dataset[] {
+    const key = JSON.stringify(spec);
+    let shards = this.#shards.get(key);
+    if (shards === undefined) {
+      const train = this.#train;
+      shards = partition(spec, train.labels, train.classCount, this.#peers, this.#seed).map((rows, i) => subset(train, rows, `peer ${i}`));
+      this.#shards.set(key, shards);
+    }
+    return shards;
+  }
 }
 
-async function churnOf(scenario: Scenario, peers: readonly string[], seed: number): Promise<ChurnSchedule | undefined> {
-  const churn = scenario.churn;
+async function churnOf(churn: ScenarioVariant['churn'], peers: readonly string[], seed: number): Promise<ChurnSchedule | undefined> {
   const rng = new Rng(seed).fork('churn');
   switch (churn.kind) {
     case 'always-on':
@@ -79,30 +106,42 @@ async function churnOf(scenario: Scenario, peers: readonly string[], seed: numbe
   }
 }
 
-async function runBaseline(task: TaskManifest, data: ScenarioData, seed: number, onRound: (round: SimRound) => void): Promise<SimRound[]> {
+/** The FedAvg baseline on the line's shards, its rounds reported like the simulator's. */
+async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[], test: Dataset, seed: number, onRound: (round: SimRound) => void): Promise<SimRound[]> {
+  const { task, network } = variant;
   const schema = taskDataSchema(task);
   const model = await createModel(taskModelSpec(task, '.'), { featureCount: schema.featureCount, classCount: schema.classes.length }, task.model.seed);
-  const versionBytes = model.countParams() * 4;
+  // Latency between the server and a client: the line's latency model, sampled per message
+  // from its own stream (a regions model puts the server in each client's region).
+  const ids = shards.map((_, i) => simPeerId(i));
+  const latency = latencyModel(network.latency, ids);
+  const latencyRng = new Rng(seed).fork('fedavg-latency');
   const rounds: SimRound[] = [];
   let bytes = 0;
   try {
     await runFedAvg(
       {
         model,
-        clients: data.shards,
-        test: data.test,
+        clients: shards,
+        test,
         plan: task.training,
         fraction: task.cohort.fraction,
         maxRounds: task.stopping.rounds ?? 30,
         encoding: task.encoding,
         seed,
+        time: {
+          ...(network.uploadBps === null ? {} : { uploadBps: network.uploadBps }),
+          ...(network.downloadBps === null ? {} : { downloadBps: network.downloadBps }),
+          latencyMs: (client) => sampleLatency(latency, ids[client]!, ids[client]!, latencyRng),
+        },
       },
       (round) => {
-        // Clients upload their deltas and the cohort downloads the new version.
-        bytes += round.uploadBytes + round.cohort.length * versionBytes;
+        // Clients upload their deltas and the cohort downloads the new version: all the bytes
+        // moved, per client (the simulator's column is all bytes received, per peer).
+        bytes += round.uploadBytes + round.downloadBytes;
         const record: SimRound = {
           round: round.round,
-          time: Number.NaN,
+          time: round.virtualMs,
           hash: '',
           curator: 'server',
           contributors: round.cohort.map((i) => simPeerId(i)),
@@ -110,7 +149,7 @@ async function runBaseline(task: TaskManifest, data: ScenarioData, seed: number,
           loss: round.loss,
           peerAccuracy: { min: round.accuracy, mean: round.accuracy, max: round.accuracy },
           consensusDistance: 0,
-          bytesPerPeer: bytes / data.shards.length,
+          bytesPerPeer: bytes / shards.length,
           messages: Number.NaN,
           failedTransfers: 0,
         };
@@ -126,31 +165,33 @@ async function runBaseline(task: TaskManifest, data: ScenarioData, seed: number,
 
 export async function runScenario(
   scenario: Scenario,
-  options: { readonly seed?: number; readonly onRound?: (algorithm: Algorithm, round: SimRound) => void } = {},
+  options: { readonly seed?: number; readonly onRound?: (variant: ScenarioVariant, round: SimRound) => void } = {},
 ): Promise<AlgorithmRun[]> {
   if (scenario.protocolOnly) {
     throw new ScenarioRunError(`${scenario.name}: protocol-only scenarios (synthetic deltas, no training) are not implemented yet; set protocolOnly: false`);
   }
   const seed = options.seed ?? scenario.seed;
-  const data = await loadData(scenario, seed);
-  const peers = data.shards.map((_, i) => simPeerId(i));
+  const data = await PartitionedData.load(scenario, seed);
+  const peers = Array.from({ length: scenario.peers }, (_, i) => simPeerId(i));
   const runs: AlgorithmRun[] = [];
-  for (const algorithm of scenario.algorithms) {
+  for (const variant of scenario.algorithms) {
+    const { algorithm, label } = variant;
     const started = performance.now();
-    const onRound = (round: SimRound) => options.onRound?.(algorithm, round);
+    const onRound = (round: SimRound) => options.onRound?.(variant, round);
+    const shards = data.shards(variant.partition);
     let rounds: SimRound[];
     if (algorithm === 'fedavg') {
-      rounds = await runBaseline(scenario.task, data, seed, onRound);
+      rounds = await runBaseline(variant, shards, data.test, seed, onRound);
     } else {
-      const task: TaskManifest = { ...scenario.task, mode: algorithm };
-      const network = scenario.network;
-      const churn = await churnOf(scenario, peers, seed);
+      const task: TaskManifest = { ...variant.task, mode: algorithm };
+      const network = variant.network;
+      const churn = await churnOf(variant.churn, peers, seed);
       const run = await simulate({
         task,
-        shards: data.shards,
+        shards,
         test: data.test,
         seed,
-        topology: buildTopology(scenario.topology, scenario.peers, seed),
+        topology: buildTopology(variant.topology, scenario.peers, seed),
         latency: latencyModel(network.latency, peers),
         dropProbability: network.dropProbability,
         ...(network.uploadBps === null ? {} : { uploadBps: network.uploadBps }),
@@ -162,7 +203,7 @@ export async function runScenario(
       });
       rounds = [...run.rounds];
     }
-    runs.push({ algorithm, rounds, seconds: (performance.now() - started) / 1000 });
+    runs.push({ label, algorithm, rounds, seconds: (performance.now() - started) / 1000 });
   }
   return runs;
 }

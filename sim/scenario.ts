@@ -10,19 +10,37 @@
  *   data: { builtin: mnist }
  *   partition: { kind: dirichlet, alpha: 0.5 }
  *   task: { model: { preset: mlp }, stopping: { rounds: 20 } }
- *   algorithms: [curator, gossip, fedavg]
+ *   algorithms:
+ *     - curator
+ *     - gossip
+ *     - { algorithm: fedavg, label: fedavg E=5, task: { training: { epochs: 5 } } }
+ *
+ * Each `algorithms` entry is a line of the comparison: an algorithm name, or a mapping that
+ * overrides the top-level partition, topology, network, churn or task for that line (see
+ * `ScenarioVariant`). An override is read by the same reader as the top-level section, on the
+ * top-level fields with the override merged in; its problems are listed under
+ * `algorithms[i]` (a problem the top level has too is listed once, at the top level).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { GossipflError } from '../node/errors.ts';
-import { Problems, checkKnownKeys, describe, isMapping, numberField, parseText, stringField, suggest, type Mapping } from '../node/task/fields.ts';
-import { TASK_MANIFEST_VERSION, TaskManifestError, validateTaskManifest, type TaskManifest } from '../node/task/manifest.ts';
+import { Problems, checkKnownKeys, describe, isMapping, join, numberField, parseText, stringField, suggest, type Mapping } from '../node/task/fields.ts';
 import { parseChurnTrace } from './core/churn.ts';
 import { validateLatency, type LatencyModel } from './core/links.ts';
-import { readChurn, readData, readEvaluation, readNetwork, readPartition, WHOLE_AT_LEAST_1 } from './scenario/sections.ts';
-import { ALGORITHMS, MNIST_TEST_ROWS, MNIST_TRAIN_ROWS, SCENARIO_DEFAULTS, SCENARIO_NAME_PATTERN } from './scenario/types.ts';
-import type { Algorithm, Scenario, ScenarioData, ScenarioLatency, ScenarioPartition } from './scenario/types.ts';
-import { parseTopologySpec, type TopologySpec } from './topology/spec.ts';
+import { checkConfig, given, nest, readChurn, readData, readEvaluation, readNetwork, readPartition, readTask, readTopology, WHOLE_AT_LEAST_1 } from './scenario/sections.ts';
+import {
+  ALGORITHMS,
+  MAX_LABEL_CHARS,
+  MERGED_TASK_SECTIONS,
+  MNIST_TEST_ROWS,
+  SCENARIO_DEFAULTS,
+  SCENARIO_NAME_PATTERN,
+  TASK_OVERRIDE_KEYS,
+  VARIANT_KEYS,
+} from './scenario/types.ts';
+import type { Algorithm, Scenario, ScenarioChurn, ScenarioLatency, ScenarioNetwork, ScenarioPartition, ScenarioVariant } from './scenario/types.ts';
+import type { TaskManifest } from '../node/task/manifest.ts';
+import type { TopologySpec } from './topology/spec.ts';
 
 export * from './scenario/types.ts';
 
@@ -42,83 +60,168 @@ export class ScenarioError extends GossipflError {
 
 const TOP_KEYS = ['name', 'seed', 'peers', 'data', 'partition', 'task', 'topology', 'network', 'churn', 'algorithms', 'evaluation', 'protocolOnly', 'deltaBytes'] as const;
 
-const given = (parent: Mapping, key: string): boolean => parent[key] !== undefined && parent[key] !== null;
+/** The sections an `algorithms` entry may override, each read from a mapping holding it. */
+interface Readers {
+  readonly partition: (root: Mapping, problems: Problems) => ScenarioPartition | undefined;
+  readonly topology: (root: Mapping, problems: Problems) => TopologySpec | undefined;
+  readonly network: (root: Mapping, problems: Problems) => ScenarioNetwork | undefined;
+  readonly churn: (root: Mapping, problems: Problems) => ScenarioChurn | undefined;
+  readonly task: (root: Mapping, problems: Problems) => TaskManifest | undefined;
+}
+type Section = keyof Readers;
+type Config = { readonly [K in Section]: ReturnType<Readers[K]> };
+const SECTIONS: readonly Section[] = ['partition', 'task', 'topology', 'network', 'churn'];
 
-/** "path: message" problems of a nested validator, re-rooted under `prefix`. */
-function nest(prefix: string, problem: string): string {
-  const match = /^([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*): ([\s\S]*)$/.exec(problem);
-  return match === null ? `${prefix}: ${problem}` : `${prefix}.${match[1] as string}: ${match[2] as string}`;
+/** The top-level configuration and the problems each section (and the checks) reported. */
+interface Base {
+  readonly config: Config;
+  readonly problems: ReadonlySet<string>;
 }
 
-function readTask(root: Mapping, name: string | undefined, data: ScenarioData | undefined, problems: Problems, source: string): TaskManifest | undefined {
-  const value = root['task'];
-  if (!given(root, 'task')) {
-    problems.add('task', 'is required (a task manifest body: model, stopping, and optionally training, cohort, aggregation, timing, encoding)');
-    return undefined;
-  }
+function algorithmName(value: unknown, path: string, problems: Problems): Algorithm | undefined {
+  if (typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value)) return value as Algorithm;
+  const guess = typeof value === 'string' ? suggest(value, ALGORITHMS) : undefined;
+  problems.add(path, `must be one of ${ALGORITHMS.join(', ')}, got ${describe(value)}${guess === undefined ? '' : ` (did you mean ${JSON.stringify(guess)}?)`}`);
+  return undefined;
+}
+
+function labelField(entry: Mapping, path: string, problems: Problems): string | undefined {
+  if (!given(entry, 'label')) return undefined;
+  const label = entry['label'];
+  const at = join(path, 'label');
+  if (typeof label !== 'string' || label.trim() === '') problems.add(at, `must be a non-empty string, got ${describe(label)}`);
+  else if ([...label].length > MAX_LABEL_CHARS) problems.add(at, `must be at most ${MAX_LABEL_CHARS} characters (the plot legends show that many), got ${[...label].length}`);
+  else if (/[",\r\n]/.test(label)) problems.add(at, `must not contain commas, double quotes or line breaks (it is a CSV cell), got ${describe(label)}`);
+  else return label;
+  return undefined;
+}
+
+/**
+ * An entry's override of `section`, as the top-level field it is merged into or replaces:
+ * network is merged field by field, task section by section (see `ScenarioVariant`).
+ */
+function overridden(root: Mapping, entry: Mapping, section: Section, path: string, problems: Problems): unknown {
+  const value = entry[section];
+  const base = root[section];
+  if (section === 'network' && isMapping(value) && isMapping(base)) return { ...base, ...value };
+  if (section !== 'task') return value;
   if (!isMapping(value)) {
-    problems.add('task', `must be a mapping of fields, got ${describe(value)}`);
+    problems.add(join(path, 'task'), `must be a mapping of task sections (${TASK_OVERRIDE_KEYS.join(', ')}), got ${describe(value)}`);
     return undefined;
   }
-  if (given(value, 'data')) problems.add('task.data', 'set the data at the top level of the scenario (data:), not in the task');
-  if (given(value, 'mode')) problems.add('task.mode', 'remove it: each of the scenario\'s algorithms sets the mode');
-  const { data: _data, mode: _mode, ...rest } = value;
-  const body: Record<string, unknown> = {
-    version: TASK_MANIFEST_VERSION,
-    id: name ?? 'scenario-task',
-    ...rest,
-    data: data === undefined ? { builtin: 'mnist' } : 'builtin' in data ? { builtin: data.builtin } : data.schema,
-  };
-  try {
-    const task = validateTaskManifest(body, source);
-    // Even with a problem in task.data, task.mode or data (already recorded, so the parse
-    // fails), the task is returned so that the cross-field checks still run on it.
-    return task;
-  } catch (error) {
-    if (!(error instanceof TaskManifestError)) throw error;
-    for (const problem of error.problems) problems.list.push(nest('task', problem));
-    return undefined;
+  if (given(value, 'data')) problems.add(join(path, 'task.data'), 'every entry uses the scenario\'s data; remove it');
+  if (given(value, 'mode')) problems.add(join(path, 'task.mode'), 'remove it: the entry\'s algorithm sets the mode');
+  const { data: _data, mode: _mode, ...sections } = value;
+  checkKnownKeys(sections, TASK_OVERRIDE_KEYS, join(path, 'task'), problems);
+  if (!isMapping(base)) return undefined;
+  const merged: Record<string, unknown> = { ...base };
+  for (const key of TASK_OVERRIDE_KEYS) {
+    if (!given(sections, key)) continue;
+    const own = sections[key];
+    const under = base[key];
+    merged[key] = MERGED_TASK_SECTIONS.includes(key) && isMapping(own) && isMapping(under) ? { ...under, ...own } : own;
+  }
+  return merged;
+}
+
+/** What a fedavg entry cannot override: it has a fixed server, no overlay, and always-on clients. */
+function fedavgOverrides(entry: Mapping, path: string, problems: Problems): void {
+  if (given(entry, 'topology')) problems.add(join(path, 'topology'), 'fedavg uses a central server, not an overlay; remove it');
+  if (given(entry, 'churn')) problems.add(join(path, 'churn'), 'the fedavg baseline does not model churn (its clients are always online); remove it');
+  const network = entry['network'];
+  if (isMapping(network)) {
+    for (const key of ['dropProbability', 'partitions']) {
+      if (given(network, key)) problems.add(join(path, `network.${key}`), 'the fedavg baseline models latency and bandwidth only; remove it');
+    }
   }
 }
 
-function readTopology(root: Mapping, problems: Problems, source: string): TopologySpec | undefined {
-  if (!given(root, 'topology')) return SCENARIO_DEFAULTS.topology;
-  try {
-    return parseTopologySpec(root['topology'], source, 'topology');
-  } catch (error) {
-    if (!(error instanceof GossipflError)) throw error;
-    const listed = error.message.split('\n').flatMap((line) => (line.startsWith('  - ') ? [line.slice(4)] : []));
-    if (listed.length === 0) problems.add('topology', error.message);
-    else problems.list.push(...listed);
-    return undefined;
+/**
+ * One `algorithms` entry: a name, or a mapping of overrides. Each override is read by the
+ * top-level reader with the override in place of (or merged into) the top-level field; its
+ * problems, and the configuration checks, are reported under `algorithms[i]` unless the top
+ * level reported them already.
+ */
+function readEntry(
+  item: unknown,
+  index: number,
+  root: Mapping,
+  base: Base,
+  readers: Readers,
+  check: (config: Config, problems: Problems) => void,
+  problems: Problems,
+): { readonly algorithm: Algorithm | undefined; readonly label: string | undefined; readonly config: Config | undefined } {
+  const path = `algorithms[${index}]`;
+  if (typeof item === 'string') {
+    const algorithm = algorithmName(item, path, problems);
+    return { algorithm, label: algorithm, config: base.config };
   }
+  if (!isMapping(item)) {
+    problems.add(path, `must be an algorithm name (${ALGORITHMS.join(', ')}) or a mapping { algorithm, label?, ${SECTIONS.map((s) => `${s}?`).join(', ')} }, got ${describe(item)}`);
+    return { algorithm: undefined, label: undefined, config: undefined };
+  }
+  checkKnownKeys(item, VARIANT_KEYS, path, problems);
+  const algorithm = given(item, 'algorithm')
+    ? algorithmName(item['algorithm'], join(path, 'algorithm'), problems)
+    : (problems.add(join(path, 'algorithm'), `is required (one of ${ALGORITHMS.join(', ')})`), undefined);
+  const label = labelField(item, path, problems);
+  if (algorithm === 'fedavg') fedavgOverrides(item, path, problems);
+  const own = new Problems();
+  const config: Record<Section, unknown> = { ...base.config };
+  for (const section of SECTIONS) {
+    if (!given(item, section)) continue;
+    const value = overridden(root, item, section, path, problems);
+    config[section] = value === undefined ? undefined : readers[section]({ ...root, [section]: value }, own);
+  }
+  check(config as Config, own);
+  for (const problem of own.list) if (!base.problems.has(problem)) problems.list.push(nest(path, problem));
+  return { algorithm, label: given(item, 'label') ? label : algorithm, config: config as Config };
 }
 
-function readAlgorithms(root: Mapping, problems: Problems): Algorithm[] | undefined {
+/** The `algorithms` list: every entry resolved, labels unique. */
+function readAlgorithms(
+  root: Mapping,
+  base: Base,
+  readers: Readers,
+  check: (config: Config, problems: Problems) => void,
+  problems: Problems,
+): { readonly variants: ScenarioVariant[] | undefined; readonly names: readonly (Algorithm | undefined)[] } {
   const value = root['algorithms'];
+  const expected = `a list of one or more of ${ALGORITHMS.join(', ')} (or mappings { algorithm, label, …overrides })`;
   if (!given(root, 'algorithms')) {
-    problems.add('algorithms', `is required (a list of one or more of ${ALGORITHMS.join(', ')})`);
-    return undefined;
+    problems.add('algorithms', `is required (${expected})`);
+    return { variants: undefined, names: [] };
   }
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0) {
-    problems.add('algorithms', `must be a list of one or more of ${ALGORITHMS.join(', ')}, got ${Array.isArray(list) ? 'an empty list' : describe(value)}`);
-    return undefined;
+    problems.add('algorithms', `must be ${expected}, got ${Array.isArray(list) ? 'an empty list' : describe(value)}`);
+    return { variants: undefined, names: [] };
   }
-  const out: Algorithm[] = [];
-  let ok = true;
-  list.forEach((item: unknown, index) => {
-    const path = `algorithms[${index}]`;
-    if (typeof item !== 'string' || !(ALGORITHMS as readonly string[]).includes(item)) {
-      const guess = typeof item === 'string' ? suggest(item, ALGORITHMS) : undefined;
-      problems.add(path, `must be one of ${ALGORITHMS.join(', ')}, got ${describe(item)}${guess === undefined ? '' : ` (did you mean ${JSON.stringify(guess)}?)`}`);
-      ok = false;
-    } else if (out.includes(item as Algorithm)) {
-      problems.add(path, `lists ${item} a second time`);
-      ok = false;
-    } else out.push(item as Algorithm);
+  const before = problems.list.length;
+  const entries = list.map((item: unknown, index) => readEntry(item, index, root, base, readers, check, problems));
+  const labelled = new Map<string, number>();
+  entries.forEach(({ label }, index) => {
+    if (label === undefined) return;
+    const first = labelled.get(label);
+    if (first === undefined) labelled.set(label, index);
+    else if (typeof list[index] === 'string') {
+      problems.add(`algorithms[${index}]`, `lists ${label} a second time (to compare two configurations of it, write { algorithm: ${label}, label: …, …overrides })`);
+    } else {
+      const explicit = isMapping(list[index]) && given(list[index], 'label');
+      problems.add(`algorithms[${index}].label`, explicit ? `${JSON.stringify(label)} is already the label of algorithms[${first}]` : `is required: algorithms[${first}] is already labelled ${JSON.stringify(label)} (labels must be unique)`);
+    }
   });
-  return ok ? out : undefined;
+  const names = entries.map((entry) => entry.algorithm);
+  if (problems.list.length > before) return { variants: undefined, names };
+  const variants: ScenarioVariant[] = [];
+  for (const { algorithm, label, config } of entries) {
+    const { partition, topology, network, churn, task } = config ?? {};
+    if (algorithm === undefined || label === undefined || partition === undefined || topology === undefined || network === undefined || churn === undefined || task === undefined) {
+      return { variants: undefined, names };
+    }
+    variants.push({ label, algorithm, partition, topology, network, churn, task });
+  }
+  return { variants, names };
 }
 
 function booleanField(root: Mapping, key: string, problems: Problems, fallback: boolean): boolean | undefined {
@@ -129,50 +232,6 @@ function booleanField(root: Mapping, key: string, problems: Problems, fallback: 
     return undefined;
   }
   return value;
-}
-
-/** Rows each peer needs at least, by partition. */
-function rowsPerPeer(partition: ScenarioPartition): number {
-  switch (partition.kind) {
-    case 'iid':
-      return 1;
-    case 'dirichlet':
-    case 'quantity':
-      return partition.minPerClient;
-    case 'shards':
-      return partition.shardsPerClient;
-    default: {
-      const unreachable: never = partition;
-      return unreachable;
-    }
-  }
-}
-
-/** Checks a topology against the number of peers (the generators' own preconditions). */
-function topologyFits(topology: TopologySpec, peers: number, problems: Problems): void {
-  switch (topology.kind) {
-    case 'ring':
-    case 'small-world':
-      if (peers <= 2 * topology.k) problems.add('topology.k', `needs more than 2k = ${2 * topology.k} peers (k neighbours on each side), but peers is ${peers}`);
-      return;
-    case 'random-regular':
-      if (topology.k >= peers) problems.add('topology.k', `must be less than peers (${peers}), got ${topology.k}`);
-      else if ((peers * topology.k) % 2 !== 0) problems.add('topology.k', `peers·k must be even (every edge has two ends), got peers = ${peers}, k = ${topology.k}`);
-      return;
-    case 'scale-free':
-      if (topology.m >= peers) problems.add('topology.m', `must be less than peers (${peers}), got ${topology.m}`);
-      return;
-    case 'dynamic':
-      if (topology.s >= peers) problems.add('topology.s', `must be less than peers (${peers}), got ${topology.s}`);
-      return;
-    case 'complete':
-    case 'edge-list':
-      return;
-    default: {
-      const unreachable: never = topology;
-      return unreachable;
-    }
-  }
 }
 
 export interface ParseScenarioOptions {
@@ -197,55 +256,58 @@ export function validateScenario(value: unknown, source: string, options: ParseS
   const peers = numberField(value, 'peers', '', problems, { integer: true, min: 2, expected: 'a whole number ≥ 2' });
   const protocolOnly = booleanField(value, 'protocolOnly', problems, SCENARIO_DEFAULTS.protocolOnly);
   const data = readData(value, problems, baseDir, protocolOnly !== true);
-  const partition = readPartition(value, problems);
-  const task = readTask(value, name !== undefined && SCENARIO_NAME_PATTERN.test(name) ? name : undefined, data, problems, source);
-  const topology = readTopology(value, problems, source);
-  const network = readNetwork(value, problems, peers);
-  const churn = readChurn(value, problems, baseDir);
-  const algorithms = readAlgorithms(value, problems);
+  const taskId = name !== undefined && SCENARIO_NAME_PATTERN.test(name) ? name : undefined;
+  const readers: Readers = {
+    partition: (root, into) => readPartition(root, into),
+    task: (root, into) => readTask(root, taskId, data, into, source),
+    topology: (root, into) => readTopology(root, into, source),
+    network: (root, into) => readNetwork(root, into, peers),
+    churn: (root, into) => readChurn(root, into, baseDir),
+  };
+  // Each top-level section reports into its own list first, so that an entry's override can
+  // leave out the problems the top level already has.
+  const baseProblems = new Problems();
+  const config: Record<Section, unknown> = { partition: undefined, task: undefined, topology: undefined, network: undefined, churn: undefined };
+  for (const section of SECTIONS) config[section] = readers[section](value, baseProblems);
+  const deltaBytes = given(value, 'deltaBytes') ? numberField(value, 'deltaBytes', '', baseProblems, WHOLE_AT_LEAST_1) : undefined;
+  const check = (each: Config, into: Problems) => checkConfig(each, { peers, data, protocolOnly, deltaBytes }, into);
+  const sectionProblems = baseProblems.list.length;
+  check(config as Config, baseProblems);
+  problems.list.push(...baseProblems.list.slice(0, sectionProblems));
+  const base: Base = { config: config as Config, problems: new Set(baseProblems.list) };
+  const { variants, names } = readAlgorithms(value, base, readers, check, problems);
   const evaluation = readEvaluation(value, problems);
-  const deltaBytes = given(value, 'deltaBytes') ? numberField(value, 'deltaBytes', '', problems, WHOLE_AT_LEAST_1) : undefined;
 
   // Cross-field checks.
   if (protocolOnly === true && !given(value, 'deltaBytes')) problems.add('deltaBytes', 'is required when protocolOnly is true (the size of each synthetic delta in bytes)');
   if (protocolOnly === false && given(value, 'deltaBytes')) problems.add('deltaBytes', 'applies to protocol-only runs only; remove it or set protocolOnly: true');
   if (protocolOnly === true && given(value, 'evaluation')) problems.add('evaluation', 'protocol-only runs do not train or evaluate; remove it');
-  if (deltaBytes !== undefined && task !== undefined && deltaBytes > task.timing.maxBlobBytes) {
-    problems.add('deltaBytes', `is ${deltaBytes}, more than task.timing.maxBlobBytes (${task.timing.maxBlobBytes})`);
-  }
-  if (algorithms !== undefined && given(value, 'topology') && algorithms.every((algorithm) => algorithm === 'fedavg')) {
+  if (names.length > 0 && given(value, 'topology') && names.every((algorithm) => algorithm === 'fedavg')) {
     problems.add('topology', 'fedavg uses a central server, not an overlay; remove the topology or add curator or gossip to algorithms');
   }
-  if (peers !== undefined && topology !== undefined) topologyFits(topology, peers, problems);
-  if (peers !== undefined && task !== undefined && task.cohort.minPeers > peers) {
-    problems.add('task.cohort.minPeers', `is ${task.cohort.minPeers}, more than the ${peers} peers`);
-  }
-  if (protocolOnly === false && peers !== undefined && partition !== undefined && data !== undefined && 'builtin' in data) {
-    const needed = peers * rowsPerPeer(partition);
-    if (needed > MNIST_TRAIN_ROWS) {
-      const what = partition.kind === 'shards' ? `${partition.shardsPerClient} shards (of at least one row) for each of ${peers} peers` : `${rowsPerPeer(partition)} row(s) for each of ${peers} peers`;
-      problems.add('partition', `needs ${needed} training rows (${what}), but ${data.builtin} has about ${MNIST_TRAIN_ROWS}`);
-    }
-  }
+  problems.list.push(...baseProblems.list.slice(sectionProblems));
   if (protocolOnly === false && evaluation !== undefined && data !== undefined && 'builtin' in data && evaluation.testSamples > MNIST_TEST_ROWS) {
     problems.add('evaluation.testSamples', `is ${evaluation.testSamples}, but ${data.builtin} holds out about ${MNIST_TEST_ROWS} test samples`);
   }
 
   if (problems.list.length > 0) throw new ScenarioError(source, problems.list);
+  const { partition, task, topology, network, churn } = config as Config;
   if (
     name === undefined || seed === undefined || peers === undefined || protocolOnly === undefined || data === undefined || partition === undefined ||
-    task === undefined || topology === undefined || network === undefined || churn === undefined || algorithms === undefined || evaluation === undefined
+    task === undefined || topology === undefined || network === undefined || churn === undefined || variants === undefined || evaluation === undefined
   ) {
     throw new ScenarioError(source, ['internal error: a field failed validation without a reported problem']);
   }
-  if (network.latency.kind !== 'regions') {
+  for (const [index, variant] of variants.entries()) {
+    if (variant.network.latency.kind === 'regions') continue;
     try {
-      validateLatency(network.latency);
+      validateLatency(variant.network.latency);
     } catch (error) {
-      throw new ScenarioError(source, [`network.latency: ${(error as Error).message}`]);
+      const path = variant.network.latency === network.latency ? 'network.latency' : `algorithms[${index}].network.latency`;
+      throw new ScenarioError(source, [`${path}: ${(error as Error).message}`]);
     }
   }
-  return { name, seed, peers, data, partition, task, topology, network, churn, algorithms, evaluation, protocolOnly, deltaBytes: deltaBytes ?? null };
+  return { name, seed, peers, data, partition, task, topology, network, churn, algorithms: variants, evaluation, protocolOnly, deltaBytes: deltaBytes ?? null };
 }
 
 /**

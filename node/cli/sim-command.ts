@@ -12,9 +12,10 @@ const HELP = [
   'Usage: gossipfl sim run SCENARIO.yaml [--seed N] [--out DIR]',
   '       gossipfl sim plot DIR',
   '',
-  'run: simulates the scenario — every algorithm it lists (curator, gossip on the real round',
-  '     engine in virtual time; fedavg, the fixed-server baseline) on the same data, partition and',
-  '     seed — and writes rounds.csv, summary.json, accuracy.svg and accuracy-vs-bytes.svg to DIR',
+  'run: simulates the scenario — every line it lists under algorithms (curator, gossip on the real',
+  '     round engine in virtual time; fedavg, the fixed-server baseline; each with its own',
+  '     overrides) on the same data and seed — and writes rounds.csv, summary.json, accuracy.svg',
+  '     and accuracy-vs-bytes.svg (a line per entry, by its label) to DIR',
   '     (default reports/sim-<scenario>-seed<N>). A line per round shows progress and an ETA.',
   'plot: redraws the SVG plots of a report folder from its rounds.csv.',
   '',
@@ -43,19 +44,19 @@ export const simCommand: Command = {
     const seed = parseNumberOption('sim run', 'seed', values.seed, (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0') ?? scenario.seed;
     const out = values.out ?? join('reports', `sim-${scenario.name}-seed${seed}`);
     process.stdout.write(`${describeBackend(await selectBackend())}\n`);
-    const plannedRounds = scenario.task.stopping.rounds ?? 30;
-    const total = plannedRounds * scenario.algorithms.length;
+    const total = scenario.algorithms.reduce((sum, variant) => sum + (variant.task.stopping.rounds ?? 30), 0);
+    const width = Math.max(...scenario.algorithms.map((variant) => variant.label.length));
     let done = 0;
     const started = performance.now();
     const runs = await runScenario(scenario, {
       seed,
-      onRound: (algorithm, round) => {
+      onRound: (variant, round) => {
         done++;
         const elapsed = (performance.now() - started) / 1000;
-        const eta = (elapsed / done) * (total - done);
+        const eta = (elapsed / done) * Math.max(0, total - done);
         const time = Number.isNaN(round.time) ? '' : `  virtual ${(round.time / 1000).toFixed(1)} s`;
         process.stdout.write(
-          `[${String(done).padStart(String(total).length)}/${total}] ${algorithm.padEnd(7)} round ${String(round.round).padStart(3)}  ` +
+          `[${String(done).padStart(String(total).length)}/${total}] ${variant.label.padEnd(width)} round ${String(round.round).padStart(3)}  ` +
             `accuracy ${(round.peerAccuracy.mean * 100).toFixed(2)}% (min ${(round.peerAccuracy.min * 100).toFixed(1)}%)  ` +
             `${(round.bytesPerPeer / 1024 / 1024).toFixed(2)} MiB/peer${time}  ETA ${eta.toFixed(0)} s\n`,
         );

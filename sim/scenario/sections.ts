@@ -1,11 +1,15 @@
 /**
- * Readers for the sections of a scenario file (data, partition, network, churn, evaluation).
- * Each adds every problem it finds, with its field path, to a shared `Problems` and returns
- * the defaulted value, or undefined when the section has a problem. Cross-field checks that
- * need several sections live in `../scenario.ts`.
+ * Readers for the sections of a scenario file (data, partition, task, topology, network, churn,
+ * evaluation) and the checks of one configuration against the number of peers. Each reader
+ * adds every problem it finds, with its field path, to a `Problems` and returns the defaulted
+ * value, or undefined when the section has a problem. The readers take the mapping that holds
+ * the section, so an `algorithms` entry's override is read by the same code (see
+ * `../scenario.ts`).
  */
 import { isAbsolute, resolve } from 'node:path';
-import { BUILTIN_DATASETS } from '../../node/task/manifest.ts';
+import { GossipflError } from '../../node/errors.ts';
+import { BUILTIN_DATASETS, TASK_MANIFEST_VERSION, TaskManifestError, validateTaskManifest, type TaskManifest } from '../../node/task/manifest.ts';
+import { parseTopologySpec, type TopologySpec } from '../topology/spec.ts';
 import {
   Problems,
   checkKnownKeys,
@@ -29,14 +33,20 @@ import type {
   ScenarioPartition,
   ScenarioPartitionEvent,
 } from './types.ts';
-import { SCENARIO_DEFAULTS } from './types.ts';
+import { MNIST_TRAIN_ROWS, SCENARIO_DEFAULTS } from './types.ts';
 
 export const WHOLE_AT_LEAST_1 = { integer: true, min: 1, expected: 'a whole number ≥ 1' } as const;
 const NON_NEGATIVE = { min: 0, expected: 'a number ≥ 0' } as const;
 const NON_NEGATIVE_MS = { min: 0, expected: 'a time in ms ≥ 0' } as const;
 const POSITIVE = { above: 0, expected: 'a positive number' } as const;
 
-const given = (parent: Mapping, key: string): boolean => parent[key] !== undefined && parent[key] !== null;
+export const given = (parent: Mapping, key: string): boolean => parent[key] !== undefined && parent[key] !== null;
+
+/** "path: message" problems of a nested validator, re-rooted under `prefix`. */
+export function nest(prefix: string, problem: string): string {
+  const match = /^([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*): ([\s\S]*)$/.exec(problem);
+  return match === null ? `${prefix}: ${problem}` : `${prefix}.${match[1] as string}: ${match[2] as string}`;
+}
 
 /** Resolves a path written in the scenario against the scenario file's folder. */
 export function resolvePath(baseDir: string, path: string): string {
@@ -406,4 +416,126 @@ export function readEvaluation(root: Mapping, problems: Problems): ScenarioEvalu
   const testSamples = numberField(evaluation, 'testSamples', 'evaluation', problems, WHOLE_AT_LEAST_1, SCENARIO_DEFAULTS.testSamples);
   const everyRounds = numberField(evaluation, 'everyRounds', 'evaluation', problems, WHOLE_AT_LEAST_1, SCENARIO_DEFAULTS.everyRounds);
   return testSamples === undefined || everyRounds === undefined ? undefined : { testSamples, everyRounds };
+}
+
+/**
+ * The task: a task manifest body validated by `validateTaskManifest` (version and id filled in,
+ * the scenario's data as its data), with its problems under `task`.
+ */
+export function readTask(root: Mapping, id: string | undefined, data: ScenarioData | undefined, problems: Problems, source: string): TaskManifest | undefined {
+  const value = root['task'];
+  if (!given(root, 'task')) {
+    problems.add('task', 'is required (a task manifest body: model, stopping, and optionally training, cohort, aggregation, timing, encoding)');
+    return undefined;
+  }
+  if (!isMapping(value)) {
+    problems.add('task', `must be a mapping of fields, got ${describe(value)}`);
+    return undefined;
+  }
+  if (given(value, 'data')) problems.add('task.data', 'set the data at the top level of the scenario (data:), not in the task');
+  if (given(value, 'mode')) problems.add('task.mode', "remove it: each of the scenario's algorithms sets the mode");
+  const { data: _data, mode: _mode, ...rest } = value;
+  const body: Record<string, unknown> = {
+    version: TASK_MANIFEST_VERSION,
+    id: id ?? 'scenario-task',
+    ...rest,
+    data: data === undefined ? { builtin: 'mnist' } : 'builtin' in data ? { builtin: data.builtin } : data.schema,
+  };
+  try {
+    // Even with a problem in task.data, task.mode or data (already recorded, so the parse
+    // fails), the task is returned so that the cross-field checks still run on it.
+    return validateTaskManifest(body, source);
+  } catch (error) {
+    if (!(error instanceof TaskManifestError)) throw error;
+    for (const problem of error.problems) problems.list.push(nest('task', problem));
+    return undefined;
+  }
+}
+
+export function readTopology(root: Mapping, problems: Problems, source: string): TopologySpec | undefined {
+  if (!given(root, 'topology')) return SCENARIO_DEFAULTS.topology;
+  try {
+    return parseTopologySpec(root['topology'], source, 'topology');
+  } catch (error) {
+    if (!(error instanceof GossipflError)) throw error;
+    const listed = error.message.split('\n').flatMap((line) => (line.startsWith('  - ') ? [line.slice(4)] : []));
+    if (listed.length === 0) problems.add('topology', error.message);
+    else problems.list.push(...listed);
+    return undefined;
+  }
+}
+
+/** Rows each peer needs at least, by partition. */
+function rowsPerPeer(partition: ScenarioPartition): number {
+  switch (partition.kind) {
+    case 'iid':
+      return 1;
+    case 'dirichlet':
+    case 'quantity':
+      return partition.minPerClient;
+    case 'shards':
+      return partition.shardsPerClient;
+    default: {
+      const unreachable: never = partition;
+      return unreachable;
+    }
+  }
+}
+
+/** Checks a topology against the number of peers (the generators' own preconditions). */
+function topologyFits(topology: TopologySpec, peers: number, problems: Problems): void {
+  switch (topology.kind) {
+    case 'ring':
+    case 'small-world':
+      if (peers <= 2 * topology.k) problems.add('topology.k', `needs more than 2k = ${2 * topology.k} peers (k neighbours on each side), but peers is ${peers}`);
+      return;
+    case 'random-regular':
+      if (topology.k >= peers) problems.add('topology.k', `must be less than peers (${peers}), got ${topology.k}`);
+      else if ((peers * topology.k) % 2 !== 0) problems.add('topology.k', `peers·k must be even (every edge has two ends), got peers = ${peers}, k = ${topology.k}`);
+      return;
+    case 'scale-free':
+      if (topology.m >= peers) problems.add('topology.m', `must be less than peers (${peers}), got ${topology.m}`);
+      return;
+    case 'dynamic':
+      if (topology.s >= peers) problems.add('topology.s', `must be less than peers (${peers}), got ${topology.s}`);
+      return;
+    case 'complete':
+    case 'edge-list':
+      return;
+    default: {
+      const unreachable: never = topology;
+      return unreachable;
+    }
+  }
+}
+
+/** What one configuration runs with (the top level, or an `algorithms` entry); undefined where invalid. */
+export interface ConfigSections {
+  readonly partition: ScenarioPartition | undefined;
+  readonly topology: TopologySpec | undefined;
+  readonly task: TaskManifest | undefined;
+}
+
+/** Checks one configuration against the number of peers, the data and the protocol-only delta size. */
+export function checkConfig(
+  config: ConfigSections,
+  scenario: { readonly peers: number | undefined; readonly data: ScenarioData | undefined; readonly protocolOnly: boolean | undefined; readonly deltaBytes: number | undefined },
+  problems: Problems,
+): void {
+  const { partition, topology, task } = config;
+  const { peers, data, protocolOnly, deltaBytes } = scenario;
+  if (deltaBytes !== undefined && task !== undefined && deltaBytes > task.timing.maxBlobBytes) {
+    problems.add('deltaBytes', `is ${deltaBytes}, more than task.timing.maxBlobBytes (${task.timing.maxBlobBytes})`);
+  }
+  if (peers !== undefined && topology !== undefined) topologyFits(topology, peers, problems);
+  if (peers !== undefined && task !== undefined && task.cohort.minPeers > peers) {
+    problems.add('task.cohort.minPeers', `is ${task.cohort.minPeers}, more than the ${peers} peers`);
+  }
+  if (protocolOnly === false && peers !== undefined && partition !== undefined && data !== undefined && 'builtin' in data) {
+    const needed = peers * rowsPerPeer(partition);
+    if (needed > MNIST_TRAIN_ROWS) {
+      const what = partition.kind === 'shards' ? `${partition.shardsPerClient} shards (of at least one row) for each of ${peers} peers` : `${rowsPerPeer(partition)} row(s) for each of ${peers} peers`;
+      problems.add('partition', `needs ${needed} training rows (${what}), but ${data.builtin} has about ${MNIST_TRAIN_ROWS}`);
+    }
+  }
 }

@@ -16,6 +16,19 @@ export const ALGORITHMS = ['curator', 'gossip', 'fedavg'] as const;
  */
 export type Algorithm = (typeof ALGORITHMS)[number];
 
+/**
+ * Longest label of an `algorithms` entry: the plot legends show this many characters in full.
+ * Labels may not hold commas, double quotes or line breaks (they are a CSV cell).
+ */
+export const MAX_LABEL_CHARS = 28;
+
+/** Fields of an `algorithms` entry written as a mapping. */
+export const VARIANT_KEYS = ['algorithm', 'label', 'partition', 'topology', 'network', 'churn', 'task'] as const;
+
+/** Task sections an `algorithms` entry may override; the first four are merged field by field, the rest replaced. */
+export const TASK_OVERRIDE_KEYS = ['training', 'stopping', 'cohort', 'timing', 'model', 'aggregation', 'encoding'] as const;
+export const MERGED_TASK_SECTIONS: readonly string[] = ['training', 'stopping', 'cohort', 'timing'];
+
 /** Scenario names: lowercase slug, 3–64 characters of `[a-z0-9-]`, starting with a letter or digit. */
 export const SCENARIO_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{2,63}$/;
 
@@ -138,6 +151,38 @@ export interface ScenarioEvaluation {
   readonly everyRounds: number;
 }
 
+/**
+ * One line of the comparison: an algorithm and the configuration it runs with, every field
+ * resolved. In the file, an entry of `algorithms` is either an algorithm name (it runs with the
+ * scenario's own partition, topology, network, churn and task, and is labelled by the name) or
+ * a mapping
+ *
+ *   { algorithm: fedavg, label: "fedavg E=5 non-iid", partition: …, topology: …, network: …, churn: …, task: … }
+ *
+ * whose optional fields override the top-level ones and are validated by the same rules:
+ * - `partition`, `topology`, `churn` replace the top-level section;
+ * - `network` is merged field by field into the top-level network (`{ dropProbability: 0.5 }`
+ *   keeps the scenario's latency);
+ * - `task` holds task sections: `training`, `stopping`, `cohort`, `timing` are merged field by
+ *   field (`task: { training: { epochs: 5 } }` changes only the epochs), `model`, `aggregation`
+ *   and `encoding` replace the top-level ones; `data` and `mode` cannot be set.
+ * `label` names the line in rounds.csv and the plots; default the algorithm name. Labels are
+ * unique, 1–28 characters, without commas, double quotes or line breaks. Entries with the same
+ * partition share the exact same shards; every entry uses the scenario's seed.
+ * A `fedavg` entry (a fixed server, no overlay) takes no `topology` or `churn` and no
+ * `network.dropProbability` or `network.partitions`; its latency and bandwidths set its time.
+ */
+export interface ScenarioVariant {
+  readonly label: string;
+  readonly algorithm: Algorithm;
+  readonly partition: ScenarioPartition;
+  readonly topology: TopologySpec;
+  readonly network: ScenarioNetwork;
+  readonly churn: ScenarioChurn;
+  /** The task with the entry's overrides; its `mode` is the scenario default (the runner sets the algorithm's). */
+  readonly task: TaskManifest;
+}
+
 /** A validated scenario with every default filled in. */
 export interface Scenario {
   /** Lowercase slug, 3–64 characters of `[a-z0-9-]`. Required. */
@@ -163,8 +208,12 @@ export interface Scenario {
   readonly network: ScenarioNetwork;
   /** Default `{ kind: always-on }`. */
   readonly churn: ScenarioChurn;
-  /** Compared on the same partitions and seeds, in this order. Required: at least one, no duplicates. */
-  readonly algorithms: readonly Algorithm[];
+  /**
+   * The lines compared, in this order, on the same data and seed (see `ScenarioVariant`).
+   * Required: at least one; labels unique. The top-level partition, topology, network, churn and
+   * task are what an entry runs with unless it overrides them.
+   */
+  readonly algorithms: readonly ScenarioVariant[];
   /** Default `{ testSamples: 2000, everyRounds: 1 }`. Must be omitted when `protocolOnly`. */
   readonly evaluation: ScenarioEvaluation;
   /** True: no training; peers send synthetic deltas of `deltaBytes`. Default false. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../node/learn/backend.ts';
-import { runScenario } from '../../sim/scenario-run.ts';
+import { PartitionedData, runScenario } from '../../sim/scenario-run.ts';
 import { redrawPlots, writeScenarioReport } from '../../sim/scenario-report.ts';
 import { parseScenario } from '../../sim/scenario.ts';
 
@@ -42,6 +42,8 @@ describe('scenario runs', () => {
     dirs.push(a!, b!, c!);
     const runs = await runTo(a!);
     expect(runs.map((run) => run.algorithm)).toEqual(['curator', 'gossip', 'fedavg']);
+    expect(runs.map((run) => run.label)).toEqual(['curator', 'gossip', 'fedavg']);
+    for (const run of runs) for (const round of run.rounds) expect(round.time).toBeGreaterThan(0);
     for (const run of runs) expect(run.rounds.map((r) => r.round)).toEqual([1, 2]);
     await runTo(b!);
     const csv = await readFile(join(a!, 'rounds.csv'));
@@ -57,6 +59,56 @@ describe('scenario runs', () => {
     await rm(join(a!, 'accuracy.svg'));
     await redrawPlots(a!);
     expect(await readFile(join(a!, 'accuracy.svg'), 'utf8')).toBe(svg);
+  });
+
+  it('runs labelled variants on shared partitions; the CSV and the plots name each line by its label', async () => {
+    await selectBackend();
+    const scenario = parseScenario(
+      `
+name: tiny-variants
+seed: 5
+peers: 4
+data: { builtin: mnist }
+partition: iid
+task:
+  model: { preset: logreg }
+  training: { epochs: 1, batchSize: 32 }
+  cohort: { fraction: 0.5 }
+  stopping: { rounds: 2 }
+algorithms:
+  - { algorithm: fedavg, label: fedavg iid }
+  - { algorithm: fedavg, label: "fedavg iid again" }
+  - { algorithm: fedavg, label: fedavg shards, partition: { kind: shards } }
+  - { algorithm: fedavg, label: fedavg E=2, task: { training: { epochs: 2 } } }
+evaluation: { testSamples: 200 }
+`,
+      'tiny-variants.yaml',
+    );
+    const runs = await runScenario(scenario);
+    expect(runs.map((run) => run.label)).toEqual(['fedavg iid', 'fedavg iid again', 'fedavg shards', 'fedavg E=2']);
+    const [iid, again, shards, twoEpochs] = runs;
+    // Same partition, seed and task: the very same shards and cohorts, so the very same numbers.
+    expect(again!.rounds).toEqual(iid!.rounds);
+    expect(shards!.rounds.map((r) => r.accuracy)).not.toEqual(iid!.rounds.map((r) => r.accuracy));
+    expect(twoEpochs!.rounds.map((r) => r.contributors)).toEqual(iid!.rounds.map((r) => r.contributors));
+    expect(twoEpochs!.rounds[0]!.time).toBeGreaterThan(iid!.rounds[0]!.time);
+
+    const data = await PartitionedData.load(scenario, 5);
+    expect(data.shards({ kind: 'iid' })).toBe(data.shards({ kind: 'iid' }));
+    expect(data.shards({ kind: 'shards', shardsPerClient: 2 })).not.toBe(data.shards({ kind: 'iid' }));
+    expect(data.shards({ kind: 'iid' })).toHaveLength(4);
+
+    const dir = await mkdtemp(join(tmpdir(), 'gossipfl-sim-'));
+    dirs.push(dir);
+    await writeScenarioReport(dir, scenario, 5, runs);
+    const lines = (await readFile(join(dir, 'rounds.csv'), 'utf8')).trim().split('\n').slice(1);
+    expect(lines.map((line) => line.split(',')[0])).toEqual(['fedavg iid', 'fedavg iid', 'fedavg iid again', 'fedavg iid again', 'fedavg shards', 'fedavg shards', 'fedavg E=2', 'fedavg E=2']);
+    const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { algorithms: { label: string; algorithm: string }[] };
+    expect(summary.algorithms.map((a) => [a.label, a.algorithm])).toEqual(runs.map((run) => [run.label, 'fedavg']));
+    const svg = await readFile(join(dir, 'accuracy-vs-bytes.svg'), 'utf8');
+    for (const run of runs) expect(svg).toContain(`>${run.label}<`);
+    await redrawPlots(dir);
+    expect(await readFile(join(dir, 'accuracy-vs-bytes.svg'), 'utf8')).toBe(svg);
   });
 
   it('refuses protocol-only scenarios clearly until they exist', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,7 +41,8 @@ describe('parseScenario', () => {
     expect(s.topology).toEqual({ kind: 'complete' });
     expect(s.network).toEqual({ latency: { kind: 'constant', ms: 0 }, dropProbability: 0, uploadBps: null, downloadBps: null, partitions: [] });
     expect(s.churn).toEqual({ kind: 'always-on' });
-    expect(s.algorithms).toEqual(['curator', 'gossip', 'fedavg']);
+    expect(s.algorithms.map((v) => [v.label, v.algorithm])).toEqual([['curator', 'curator'], ['gossip', 'gossip'], ['fedavg', 'fedavg']]);
+    for (const v of s.algorithms) expect({ ...v, label: undefined, algorithm: undefined }).toEqual({ label: undefined, algorithm: undefined, partition: s.partition, topology: s.topology, network: s.network, churn: s.churn, task: s.task });
     expect(s.evaluation).toEqual({ testSamples: 2000, everyRounds: 1 });
     expect(s.protocolOnly).toBe(false);
     expect(s.deltaBytes).toBeNull();
@@ -257,6 +258,99 @@ evaluation: { everyRound: 2 }
   });
 });
 
+describe('algorithms entries (variants)', () => {
+  const VARIANTS = `
+name: variants
+peers: 10
+data: { builtin: mnist }
+partition: iid
+task:
+  model: { preset: mlp }
+  training: { epochs: 1, batchSize: 10, learningRate: 0.01 }
+  stopping: { rounds: 5 }
+network: { latency: { kind: constant, ms: 20 } }
+algorithms:
+  - gossip
+  - { algorithm: gossip, label: gossip ring, topology: { kind: ring } }
+  - { algorithm: fedavg, label: fedavg E=5 non-iid, partition: { kind: shards }, task: { training: { epochs: 5 }, cohort: { fraction: 0.1 }, encoding: f32 } }
+  - { algorithm: curator, label: curator lossy, network: { dropProbability: 0.5 }, churn: { kind: sessions, online: 0.9, meanSessionMs: 60000 } }
+`;
+
+  it('resolves each entry: the top level, with its overrides replaced or merged in', () => {
+    const s = parseScenario(VARIANTS, 'variants.yaml');
+    const [plain, ring, fedavg, lossy] = s.algorithms;
+    expect(s.algorithms.map((v) => v.label)).toEqual(['gossip', 'gossip ring', 'fedavg E=5 non-iid', 'curator lossy']);
+    expect(s.algorithms.map((v) => v.algorithm)).toEqual(['gossip', 'gossip', 'fedavg', 'curator']);
+    expect(plain).toEqual({ label: 'gossip', algorithm: 'gossip', partition: s.partition, topology: s.topology, network: s.network, churn: s.churn, task: s.task });
+    expect(ring!.topology).toEqual({ kind: 'ring', k: 1 });
+    expect(ring!.task).toBe(s.task);
+    // training and cohort merged field by field; encoding replaced; the rest untouched.
+    expect(fedavg!.partition).toEqual({ kind: 'shards', shardsPerClient: 2 });
+    expect(fedavg!.task.training).toEqual({ epochs: 5, batchSize: 10, learningRate: 0.01, optimizer: 'adam' });
+    expect(fedavg!.task.cohort).toEqual({ fraction: 0.1, minPeers: 2 });
+    expect(fedavg!.task.encoding).toBe('f32');
+    expect({ ...fedavg!.task, training: s.task.training, cohort: s.task.cohort, encoding: s.task.encoding }).toEqual(s.task);
+    expect(s.task.training.epochs).toBe(1);
+    // network merged field by field: the scenario's latency stays.
+    expect(lossy!.network).toEqual({ ...s.network, dropProbability: 0.5 });
+    expect(lossy!.churn).toEqual({ kind: 'sessions', online: 0.9, meanSessionMs: 60000, sigma: 1 });
+    expect(s.partition).toEqual({ kind: 'iid' });
+    expect(s.network.dropProbability).toBe(0);
+  });
+
+  it('reports every problem of an entry under algorithms[i], with the top-level rules', () => {
+    const text = VARIANTS.replace(/algorithms:[\s\S]*$/, `algorithms:
+  - curator
+  - { algorithm: gossipp, label: "a, b", partition: { kind: dirichlet }, topology: { kind: ring, k: 9 }, task: { training: { epochs: 0, batchSiz: 3 }, mode: gossip }, colour: red }
+  - { algorithm: fedavg, topology: ring, churn: { kind: crash, fraction: 0.1 }, network: { dropProbability: 0.2, latency: { kind: uniform, min: 5, max: 1 } } }
+  - { label: x }
+  - 7
+  - { algorithm: curator }
+  - { algorithm: gossip, label: curator, task: { cohort: { minPeers: 11 } } }
+  - { algorithm: gossip, label: this label is far too long for a legend }
+  - { algorithm: gossip, label: g2, task: { data: { builtin: mnist }, trainig: {} } }
+`);
+    const problems = problemsOf(text);
+    const expected = [
+      'algorithms[1]: unknown field "colour" (known fields: algorithm, label, partition, topology, network, churn, task)',
+      'algorithms[1].algorithm: must be one of curator, gossip, fedavg, got "gossipp" (did you mean "gossip"?)',
+      'algorithms[1].label: must not contain commas, double quotes or line breaks (it is a CSV cell), got "a, b"',
+      "algorithms[1].task.mode: remove it: the entry's algorithm sets the mode",
+      'algorithms[1].partition.alpha: is required',
+      'algorithms[1].task.training: unknown field "batchSiz" (did you mean "batchSize"?)',
+      'algorithms[1].topology.k: needs more than 2k = 18 peers (k neighbours on each side), but peers is 10',
+      'algorithms[6].task.cohort.minPeers: is 11, more than the 10 peers',
+      'algorithms[2].topology: fedavg uses a central server, not an overlay; remove it',
+      'algorithms[2].churn: the fedavg baseline does not model churn (its clients are always online); remove it',
+      'algorithms[2].network.dropProbability: the fedavg baseline models latency and bandwidth only; remove it',
+      'algorithms[2].network.latency.max: must be ≥ min (5), got 1',
+      'algorithms[3].algorithm: is required (one of curator, gossip, fedavg)',
+      'algorithms[4]: must be an algorithm name (curator, gossip, fedavg) or a mapping { algorithm, label?, partition?, task?, topology?, network?, churn? }, got 7',
+      'algorithms[5].label: is required: algorithms[0] is already labelled "curator" (labels must be unique)',
+      'algorithms[6].label: "curator" is already the label of algorithms[0]',
+      'algorithms[7].label: must be at most 28 characters (the plot legends show that many), got 39',
+      "algorithms[8].task.data: every entry uses the scenario's data; remove it",
+      'algorithms[8].task: unknown field "trainig" (did you mean "training"?)',
+    ];
+    for (const problem of expected) expect(problems, problems.join('\n')).toContain(problem);
+    expect(problems.some((p) => p.startsWith('algorithms[1].task.training.epochs: '))).toBe(true);
+    expect(problems).toHaveLength(expected.length + 1);
+  });
+
+  it('lists a top-level problem once, not again under each entry that inherits it', () => {
+    const text = VARIANTS.replace('epochs: 1,', 'epochs: 0,').replace('latency: { kind: constant, ms: 20 }', 'latency: { kind: constant, ms: -1 }');
+    const problems = problemsOf(text);
+    expect(problems.filter((p) => p.includes('epochs'))).toHaveLength(1);
+    expect(problems.find((p) => p.includes('epochs'))).toMatch(/^task\.training\.epochs: /);
+    expect(problems.filter((p) => p.includes('latency'))).toEqual(['network.latency.ms: must be a time in ms ≥ 0, got -1']);
+  });
+
+  it('rejects a top-level topology when every entry is fedavg', () => {
+    const text = `${GOOD.replace('[curator, gossip, fedavg]', '[fedavg, { algorithm: fedavg, label: fedavg C=0.1, task: { cohort: { fraction: 0.1 } } }]')}topology: ring\n`;
+    expect(problemsOf(text)).toEqual(['topology: fedavg uses a central server, not an overlay; remove the topology or add curator or gossip to algorithms']);
+  });
+});
+
 describe('readScenario', () => {
   it('parses sim/scenarios/smoke.yaml', async () => {
     const s = await readScenario(resolve(import.meta.dirname, '../../sim/scenarios/smoke.yaml'));
@@ -267,7 +361,19 @@ describe('readScenario', () => {
     expect(s.task.model).toEqual({ preset: 'mlp', seed: 0 });
     expect(s.task.stopping).toEqual({ rounds: 2 });
     expect(s.topology).toEqual({ kind: 'complete' });
-    expect(s.algorithms).toEqual(['curator', 'gossip']);
+    expect(s.algorithms.map((v) => v.label)).toEqual(['curator', 'gossip']);
+  });
+
+  it('parses every shipped scenario in sim/scenarios/', async () => {
+    const dir = resolve(import.meta.dirname, '../../sim/scenarios');
+    const files = (await readdir(dir)).filter((file) => file.endsWith('.yaml')).sort();
+    expect(files).toContain('smoke.yaml');
+    for (const file of files) {
+      const s = await readScenario(join(dir, file));
+      expect(`${s.name}.yaml`, 'a shipped scenario is named after its file').toBe(file);
+      expect(s.protocolOnly).toBe(false);
+      expect(s.algorithms.length).toBeGreaterThan(0);
+    }
   });
 
   it('checks a churn trace file, relative to the scenario', async () => {
