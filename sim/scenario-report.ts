@@ -1,7 +1,7 @@
 /**
  * A scenario run's output folder: rounds.csv (one row per line of the comparison and round; the
  * `algorithm` column holds the line's label), summary.json, and SVG plots with one line per
- * label — test accuracy by round and by MiB received per peer. `redrawPlots` rebuilds the plots
+ * label — test accuracy by round, by MiB received per peer and by virtual time. `redrawPlots` rebuilds the plots
  * from rounds.csv alone (`gossipfl sim plot`).
  */
 import { mkdir, readFile } from 'node:fs/promises';
@@ -40,23 +40,29 @@ interface PlotRow {
   readonly round: number;
   readonly accuracyMean: number;
   readonly bytesPerPeer: number;
+  /** Virtual ms; NaN when the run has no time. */
+  readonly timeMs: number;
 }
 
-function plots(rows: readonly PlotRow[], title: string, target: number | undefined): { byRound: string; byBytes: string } {
+/** The plots of a report folder, by file name. */
+export const PLOT_FILES = ['accuracy.svg', 'accuracy-vs-bytes.svg', 'accuracy-vs-time.svg'] as const;
+
+function plots(rows: readonly PlotRow[], title: string, target: number | undefined): Record<(typeof PLOT_FILES)[number], string> {
   const labels = [...new Set(rows.map((row) => row.algorithm))];
   const seriesOf = (x: (row: PlotRow) => number): ChartSeries[] =>
     labels.map((name) => ({ name, points: rows.filter((row) => row.algorithm === name).map((row) => ({ x: x(row), y: row.accuracyMean })) }));
   const reference = target === undefined ? {} : { reference: { y: target, label: `target ${target}` } };
+  const chart = (what: string, xLabel: string, x: (row: PlotRow) => number) =>
+    lineChart({ title: `${title}: test accuracy by ${what}`, xLabel, yLabel: 'test accuracy (mean over peers)', series: seriesOf(x), yRange: [0, 1], ...reference });
   return {
-    byRound: lineChart({ title: `${title}: test accuracy by round`, xLabel: 'round', yLabel: 'test accuracy (mean over peers)', series: seriesOf((row) => row.round), yRange: [0, 1], ...reference }),
-    byBytes: lineChart({ title: `${title}: test accuracy by data received`, xLabel: 'MiB received per peer', yLabel: 'test accuracy (mean over peers)', series: seriesOf((row) => row.bytesPerPeer / MIB), yRange: [0, 1], ...reference }),
+    'accuracy.svg': chart('round', 'round', (row) => row.round),
+    'accuracy-vs-bytes.svg': chart('data received', 'MiB received per peer', (row) => row.bytesPerPeer / MIB),
+    'accuracy-vs-time.svg': chart('virtual time', 'virtual time (s)', (row) => row.timeMs / 1000),
   };
 }
 
 async function writePlots(dir: string, rows: readonly PlotRow[], title: string, target: number | undefined): Promise<void> {
-  const { byRound, byBytes } = plots(rows, title, target);
-  await writeFileAtomic(join(dir, 'accuracy.svg'), byRound);
-  await writeFileAtomic(join(dir, 'accuracy-vs-bytes.svg'), byBytes);
+  for (const [file, svg] of Object.entries(plots(rows, title, target))) await writeFileAtomic(join(dir, file), svg);
 }
 
 export async function writeScenarioReport(dir: string, scenario: Scenario, seed: number, runs: readonly AlgorithmRun[]): Promise<string[]> {
@@ -102,9 +108,9 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
   };
   await writeFileAtomic(join(dir, 'rounds.csv'), toCsv(SCENARIO_COLUMNS, rows));
   await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const plotRows = runs.flatMap((run) => run.rounds.map((r) => ({ algorithm: run.label, round: r.round, accuracyMean: r.peerAccuracy.mean, bytesPerPeer: r.bytesPerPeer })));
+  const plotRows = runs.flatMap((run) => run.rounds.map((r) => ({ algorithm: run.label, round: r.round, accuracyMean: r.peerAccuracy.mean, bytesPerPeer: r.bytesPerPeer, timeMs: r.time })));
   await writePlots(dir, plotRows, scenario.name, target);
-  return ['rounds.csv', 'summary.json', 'accuracy.svg', 'accuracy-vs-bytes.svg'].map((file) => join(dir, file));
+  return ['rounds.csv', 'summary.json', ...PLOT_FILES].map((file) => join(dir, file));
 }
 
 /** Rebuilds the plots of a report folder from its rounds.csv and summary.json. */
@@ -122,7 +128,14 @@ export async function redrawPlots(dir: string): Promise<void> {
   const at = (name: (typeof SCENARIO_COLUMNS)[number]) => SCENARIO_COLUMNS.indexOf(name);
   const rows = lines.map((line) => {
     const cells = line.split(',');
-    return { algorithm: cells[at('algorithm')]!, round: Number(cells[at('round')]), accuracyMean: Number(cells[at('accuracy_mean')]), bytesPerPeer: Number(cells[at('bytes_per_peer')]) };
+    const time = cells[at('virtual_time_ms')];
+    return {
+      algorithm: cells[at('algorithm')]!,
+      round: Number(cells[at('round')]),
+      accuracyMean: Number(cells[at('accuracy_mean')]),
+      bytesPerPeer: Number(cells[at('bytes_per_peer')]),
+      timeMs: time === undefined || time === '' ? Number.NaN : Number(time),
+    };
   });
   await writePlots(dir, rows, String(summary.scenario ?? 'scenario'), typeof summary.target === 'number' ? summary.target : undefined);
 }

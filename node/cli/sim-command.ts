@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describeBackend, selectBackend } from '../learn/backend.ts';
 import { runScenario } from '../../sim/scenario-run.ts';
-import { redrawPlots, writeScenarioReport } from '../../sim/scenario-report.ts';
+import { PLOT_FILES, redrawPlots, writeScenarioReport } from '../../sim/scenario-report.ts';
 import { readScenario } from '../../sim/scenario.ts';
 import { CliError, USAGE_EXIT_CODE, parseNumberOption, parseOptions, type Command } from './command.ts';
 
@@ -14,8 +14,9 @@ const HELP = [
   '',
   'run: simulates the scenario — every line it lists under algorithms (curator, gossip on the real',
   '     round engine in virtual time; fedavg, the fixed-server baseline; each with its own',
-  '     overrides) on the same data and seed — and writes rounds.csv, summary.json, accuracy.svg',
-  '     and accuracy-vs-bytes.svg (a line per entry, by its label) to DIR',
+  '     overrides) on the same data and seed — and writes rounds.csv, summary.json and the plots',
+  '     accuracy.svg, accuracy-vs-bytes.svg, accuracy-vs-time.svg (a line per entry, by its label)',
+  '     to DIR',
   '     (default reports/sim-<scenario>-seed<N>). A line per round shows progress and an ETA.',
   'plot: redraws the SVG plots of a report folder from its rounds.csv.',
   '',
@@ -34,7 +35,7 @@ export const simCommand: Command = {
       const { positionals } = parseOptions('sim plot', rest, {}, true);
       if (positionals.length !== 1) throw new CliError('sim plot: give exactly one report folder', USAGE_EXIT_CODE);
       await redrawPlots(positionals[0]!);
-      process.stdout.write(`redrew ${join(positionals[0]!, 'accuracy.svg')} and accuracy-vs-bytes.svg\n`);
+      process.stdout.write(`redrew ${PLOT_FILES.map((file) => join(positionals[0]!, file)).join(', ')}\n`);
       return 0;
     }
     if (action !== 'run') throw new CliError(`sim: unknown action "${action ?? ''}"; use run or plot\n\n${HELP}`, USAGE_EXIT_CODE);
@@ -63,7 +64,7 @@ export const simCommand: Command = {
       },
     });
     await writeScenarioReport(out, scenario, seed, runs);
-    process.stdout.write(`report: ${out} (rounds.csv, summary.json, accuracy.svg, accuracy-vs-bytes.svg)\n`);
+    process.stdout.write(`report: ${out} (rounds.csv, summary.json, ${PLOT_FILES.join(', ')})\n`);
     return 0;
   },
 };

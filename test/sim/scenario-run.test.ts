@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../node/learn/backend.ts';
 import { PartitionedData, runScenario } from '../../sim/scenario-run.ts';
-import { redrawPlots, writeScenarioReport } from '../../sim/scenario-report.ts';
+import { PLOT_FILES, redrawPlots, writeScenarioReport } from '../../sim/scenario-report.ts';
 import { parseScenario } from '../../sim/scenario.ts';
 
 const dirs: string[] = [];
@@ -105,10 +105,10 @@ evaluation: { testSamples: 200 }
     expect(lines.map((line) => line.split(',')[0])).toEqual(['fedavg iid', 'fedavg iid', 'fedavg iid again', 'fedavg iid again', 'fedavg shards', 'fedavg shards', 'fedavg E=2', 'fedavg E=2']);
     const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { algorithms: { label: string; algorithm: string }[] };
     expect(summary.algorithms.map((a) => [a.label, a.algorithm])).toEqual(runs.map((run) => [run.label, 'fedavg']));
-    const svg = await readFile(join(dir, 'accuracy-vs-bytes.svg'), 'utf8');
-    for (const run of runs) expect(svg).toContain(`>${run.label}<`);
+    const svgs = await Promise.all(PLOT_FILES.map((file) => readFile(join(dir, file), 'utf8')));
+    for (const svg of svgs) for (const run of runs) expect(svg).toContain(`>${run.label}<`);
     await redrawPlots(dir);
-    expect(await readFile(join(dir, 'accuracy-vs-bytes.svg'), 'utf8')).toBe(svg);
+    expect(await Promise.all(PLOT_FILES.map((file) => readFile(join(dir, file), 'utf8')))).toEqual(svgs);
   });
 
   it('refuses protocol-only scenarios clearly until they exist', async () => {
