@@ -5,15 +5,13 @@
  * the model from curator to curator: `exportState`/`importState` carry it.
  */
 import { checkContributions, type AggregationStrategy, type Contribution } from './strategy.ts';
+import { weightedSumInto } from './weighted-sum.ts';
 
 /** Σ (n_i / N) · delta_i, accumulated in float64 for accuracy over many contributions. */
 export function weightedMeanDelta(base: Float32Array, contributions: readonly Contribution[]): Float64Array {
   const totalSamples = checkContributions(base, contributions);
   const mean = new Float64Array(base.length);
-  for (const { delta, samples } of contributions) {
-    const weight = samples / totalSamples;
-    for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + weight * (delta[i] as number);
-  }
+  weightedSumInto(mean, undefined, contributions.map(({ delta, samples }) => ({ values: delta, weight: samples / totalSamples })));
   return mean;
 }
 
