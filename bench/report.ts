@@ -17,13 +17,10 @@ export function formatTable(table: BenchTable): string {
   return [table.title, line(header ?? []), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
 }
 
-/** Up to 4 significant digits, no exponent for everyday magnitudes. */
+/** Integers as they are, other numbers to 4 significant digits (no digits lost above 1000). */
 export function formatCell(value: string | number): string {
-  if (typeof value === 'string') return value;
-  if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value)) return String(value);
-  const digits = Math.abs(value) >= 1000 ? 0 : Math.abs(value) >= 1 ? 3 - Math.floor(Math.log10(Math.abs(value))) : 4;
-  return value.toFixed(Math.min(digits, 6));
+  if (typeof value === 'string' || !Number.isFinite(value) || Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 1000 ? value.toFixed(0) : String(Number(value.toPrecision(4)));
 }
 
 export function formatRecord(record: BenchRecord): string {
