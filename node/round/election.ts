@@ -32,3 +32,44 @@ export function curatorRanking(round: number, base: Hash, peers: Iterable<PeerId
   scored.sort((a, b) => Buffer.compare(a.digest, b.digest));
   return scored.map(({ peer }) => peer);
 }
+
+/**
+ * One round's election over one base, each peer's scores computed once: a peer consults them
+ * on every delta it hears, and a sha256 per peer per delta is what limits a large network.
+ */
+export class RoundElection {
+  readonly round: number;
+  readonly base: Hash;
+  readonly #cohortFraction: number;
+  readonly #curatorScores = new Map<PeerIdString, Buffer>();
+  readonly #cohort = new Map<PeerIdString, boolean>();
+
+  constructor(round: number, base: Hash, cohortFraction: number) {
+    this.round = round;
+    this.base = base;
+    this.#cohortFraction = cohortFraction;
+  }
+
+  inCohort(peer: PeerIdString): boolean {
+    let member = this.#cohort.get(peer);
+    if (member === undefined) {
+      member = inCohort(this.round, this.base, peer, this.#cohortFraction);
+      this.#cohort.set(peer, member);
+    }
+    return member;
+  }
+
+  /** Whether `a` ranks before `b` as curator. */
+  ranksBefore(a: PeerIdString, b: PeerIdString): boolean {
+    return Buffer.compare(this.#curatorScore(a), this.#curatorScore(b)) < 0;
+  }
+
+  #curatorScore(peer: PeerIdString): Buffer {
+    let digest = this.#curatorScores.get(peer);
+    if (digest === undefined) {
+      digest = score('curator', this.round, this.base, peer);
+      this.#curatorScores.set(peer, digest);
+    }
+    return digest;
+  }
+}

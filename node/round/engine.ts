@@ -14,7 +14,7 @@
  *   merge loses no work. A delta that arrives too late is logged, never dropped silently.
  */
 import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, VersionAdvert } from '../../protocols/messages.ts';
-import { curatorRanking, inCohort } from './election.ts';
+import { RoundElection } from './election.ts';
 import type { DeltaOffer, Effect, EngineEvent, Head, MergeLeaf } from './events.ts';
 
 export interface EngineConfig {
@@ -68,6 +68,11 @@ export class RoundEngine {
   readonly #fetching = new Map<Hash, Head>();
   /** "theirHead>ourHead" pairs we re-published our head's advert for. */
   readonly #republishedFor = new Set<string>();
+  #election: RoundElection | undefined;
+  /** Bumped whenever a peer that was not live is heard from (the live set grew). */
+  #liveEpoch = 0;
+  /** Our curator rank, valid while the election and live set are unchanged and no live peer can have timed out. */
+  #rankCache: { readonly election: RoundElection; readonly liveEpoch: number; readonly validUntil: number; readonly rank: number } | undefined;
 
   constructor(config: EngineConfig) {
     this.config = config;
@@ -82,9 +87,29 @@ export class RoundEngine {
     return (this.#head?.round ?? -1) + 1;
   }
 
-  /** The curator ranking for the current round over the peers live now. */
-  ranking(now: number): PeerIdString[] {
-    return this.#head === undefined ? [] : curatorRanking(this.round, this.#head.hash, this.livePeers(now));
+  /** The election of the current round (head round + 1, from the head). */
+  #currentElection(): RoundElection {
+    const head = this.#head!;
+    const election = this.#election;
+    if (election !== undefined && election.round === head.round + 1 && election.base === head.hash) return election;
+    return (this.#election = new RoundElection(head.round + 1, head.hash, this.config.cohortFraction));
+  }
+
+  /** Our place in the current round's curator ranking over the peers live now (0: curator). */
+  #rank(now: number): number {
+    const election = this.#currentElection();
+    const cached = this.#rankCache;
+    if (cached !== undefined && cached.election === election && cached.liveEpoch === this.#liveEpoch && now <= cached.validUntil) return cached.rank;
+    const { self, peerTimeoutMs } = this.config;
+    let rank = 0;
+    let validUntil = Infinity;
+    for (const [peer, seen] of this.#lastSeen) {
+      if (peer === self || now - seen > peerTimeoutMs) continue;
+      validUntil = Math.min(validUntil, seen + peerTimeoutMs);
+      if (election.ranksBefore(peer, self)) rank++;
+    }
+    this.#rankCache = { election, liveEpoch: this.#liveEpoch, validUntil, rank };
+    return rank;
   }
 
   /**
@@ -95,9 +120,8 @@ export class RoundEngine {
   expected(now: number): PeerIdString[] {
     const head = this.#head;
     if (head === undefined) return [];
-    return this.livePeers(now).filter(
-      (peer) => (this.#peerRound.get(peer) ?? head.round) >= head.round - 1 && inCohort(head.round + 1, head.hash, peer, this.config.cohortFraction),
-    );
+    const election = this.#currentElection();
+    return this.livePeers(now).filter((peer) => (this.#peerRound.get(peer) ?? head.round) >= head.round - 1 && election.inCohort(peer));
   }
 
   /** Peers heard from within the peer timeout, this one included. */
@@ -207,7 +231,7 @@ export class RoundEngine {
       this.#finished = true;
       return;
     }
-    if (inCohort(round, head.hash, this.config.self, this.config.cohortFraction) && !this.#training) {
+    if (this.#currentElection().inCohort(this.config.self) && !this.#training) {
       this.#training = true;
       effects.push({ type: 'train', round, base: head.hash });
     }
@@ -239,10 +263,12 @@ export class RoundEngine {
   /** Aggregates now if this peer may: its slot is open (or it curates and every delta is in) and it holds a delta. */
   #maybeCurate(now: number, effects: Effect[]): void {
     if (this.#curating || this.#finished || this.#deltas.size === 0) return;
-    const rank = this.ranking(now).indexOf(this.config.self);
+    const rank = this.#rank(now);
+    // Before our slot opens only the curator may act, and only once every expected delta is in.
+    if (now < this.#slotOpensAt(rank) && rank !== 0) return;
     const expected = this.expected(now);
     const allIn = expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
-    if (now < this.#slotOpensAt(rank) && !(rank === 0 && allIn)) return;
+    if (now < this.#slotOpensAt(rank) && !allIn) return;
     const head = this.#head!;
     this.#curating = true;
     const deltas: DeltaOffer[] = [...this.#deltas]
@@ -262,6 +288,8 @@ export class RoundEngine {
 
   #onAdvert(from: PeerIdString, advert: Advert, now: number, effects: Effect[]): void {
     if (advert.task !== this.config.task) return;
+    const seen = this.#lastSeen.get(from);
+    if (seen === undefined || now - seen > this.config.peerTimeoutMs) this.#liveEpoch++;
     this.#lastSeen.set(from, now);
     switch (advert.kind) {
       case 'presence':
@@ -418,7 +446,7 @@ export class RoundEngine {
     if (event.round !== this.round || !this.#acceptsBase(event.base)) {
       effects.push({ type: 'log', level: 'warn', message: `our delta for round ${event.round} was ready after that round closed; it is not used` });
       const head = this.#head;
-      if (head !== undefined && !this.#finished && inCohort(head.round + 1, head.hash, this.config.self, this.config.cohortFraction)) {
+      if (head !== undefined && !this.#finished && this.#currentElection().inCohort(this.config.self)) {
         this.#training = true;
         effects.push({ type: 'train', round: this.round, base: head.hash });
       }
