@@ -243,11 +243,11 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       // Between events, let every continuation run and every training step finish: the only
       // real (not virtual-time) work is on the shared model. Network waits are virtual events.
       settle: async () => {
-        do {
-          await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        while (learning.busy) {
           await learning.idle();
           await new Promise<void>((resolve) => setImmediate(resolve));
-        } while (learning.busy);
+        }
         if (pendingReports.length > 0) await report();
       },
       stop: () => task.stopping.rounds !== undefined && rounds.length >= task.stopping.rounds,

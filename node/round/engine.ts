@@ -73,6 +73,8 @@ export class RoundEngine {
   #liveEpoch = 0;
   /** Our curator rank, valid while the election and live set are unchanged and no live peer can have timed out. */
   #rankCache: { readonly election: RoundElection; readonly liveEpoch: number; readonly validUntil: number; readonly rank: number } | undefined;
+  /** A live peer that ranks before us in the current election (so we are not its curator). */
+  #outranked: { readonly election: RoundElection; readonly by: PeerIdString } | undefined;
 
   constructor(config: EngineConfig) {
     this.config = config;
@@ -93,6 +95,29 @@ export class RoundEngine {
     const election = this.#election;
     if (election !== undefined && election.round === head.round + 1 && election.base === head.hash) return election;
     return (this.#election = new RoundElection(head.round + 1, head.hash, this.config.cohortFraction));
+  }
+
+  #isLive(peer: PeerIdString, now: number): boolean {
+    const seen = this.#lastSeen.get(peer);
+    return seen !== undefined && now - seen <= this.config.peerTimeoutMs;
+  }
+
+  /**
+   * Whether we rank first among the peers live now. Stops at the first live peer that outranks
+   * us and remembers it, so on average a peer compares itself with a handful of others.
+   */
+  #isCurator(now: number): boolean {
+    const election = this.#currentElection();
+    const outranked = this.#outranked;
+    if (outranked !== undefined && outranked.election === election && this.#isLive(outranked.by, now)) return false;
+    const { self, peerTimeoutMs } = this.config;
+    for (const [peer, seen] of this.#lastSeen) {
+      if (peer !== self && now - seen <= peerTimeoutMs && election.ranksBefore(peer, self)) {
+        this.#outranked = { election, by: peer };
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Our place in the current round's curator ranking over the peers live now (0: curator). */
@@ -263,8 +288,10 @@ export class RoundEngine {
   /** Aggregates now if this peer may: its slot is open (or it curates and every delta is in) and it holds a delta. */
   #maybeCurate(now: number, effects: Effect[]): void {
     if (this.#curating || this.#finished || this.#deltas.size === 0) return;
-    const rank = this.#rank(now);
-    // Before our slot opens only the curator may act, and only once every expected delta is in.
+    // Before the first standby slot opens only the curator may act; the full rank is needed after.
+    const curator = this.#isCurator(now);
+    if (!curator && now < this.#slotOpensAt(1)) return;
+    const rank = curator ? 0 : this.#rank(now);
     if (now < this.#slotOpensAt(rank) && rank !== 0) return;
     const expected = this.expected(now);
     const allIn = expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
