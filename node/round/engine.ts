@@ -240,12 +240,27 @@ export class RoundEngine {
     this.#startRound(now, effects);
   }
 
+  /**
+   * Drops what no longer matters once a new round starts — versions of earlier rounds, holders of
+   * blobs we will not pull, republish marks for older heads — so a long-running peer's memory
+   * does not grow with every delta it ever heard of.
+   */
+  #forgetOldRounds(): void {
+    const head = this.#head!;
+    for (const [hash, { advert }] of this.#versions) if (advert.round < head.round) this.#versions.delete(hash);
+    const wanted = new Set<Hash>([head.hash, ...head.merged, ...this.#versions.keys(), ...this.#fetching.keys()]);
+    for (const advert of this.#deltas.values()) wanted.add(advert.delta);
+    for (const hash of this.#holders.keys()) if (!wanted.has(hash)) this.#holders.delete(hash);
+    this.#republishedFor.clear();
+  }
+
   #startRound(now: number, effects: Effect[]): void {
     const head = this.#head!;
     const round = head.round + 1;
     const carried = [...this.#deltas, ...this.#early].filter(([, advert]) => advert.round === round && this.#acceptsBase(advert.base));
     this.#deltas = new Map(carried);
     this.#early = new Map();
+    this.#forgetOldRounds();
     this.#curating = false;
     this.#roundStartedAt = now;
     effects.push({ type: 'cancel-timer', timer: 'curate' });
