@@ -276,18 +276,32 @@ export class SimNetwork<Payload = unknown> {
     };
   }
 
-  /** Publishes to the recipient candidates (see the file comment); returns the copies sent. */
+  /**
+   * Publishes to the recipient candidates (see the file comment); returns the copies sent.
+   * Copies that arrive at the same moment are delivered by one scheduler event, in candidate
+   * order (with a constant latency a publish to 10,000 peers is one event, not 10,000).
+   */
   publish(from: string, payload: Payload, bytes: number): number {
     const sender = this.#peer(from);
     if (!sender.online) return 0;
     const candidates = this.#neighbours !== undefined ? this.#neighbours(from) : this.#peers.keys();
+    const arriving = new Map<number, Peer[]>();
     let copies = 0;
     for (const to of candidates) {
       if (to === from) continue;
       const peer = this.#peers.get(to);
       if (peer === undefined || !peer.online || peer.handlers.size === 0 || !this.reachable(from, to)) continue;
-      this.#sendCopy(sender, peer, payload, bytes);
+      const delay = this.#putOnWire(sender, peer, bytes);
       copies++;
+      if (delay === undefined) continue;
+      const batch = arriving.get(delay);
+      if (batch === undefined) arriving.set(delay, [peer]);
+      else batch.push(peer);
+    }
+    for (const [delay, recipients] of arriving) {
+      this.scheduler.after(delay, () => {
+        for (const recipient of recipients) this.#deliver(sender, recipient, payload, bytes);
+      });
     }
     return copies;
   }
@@ -296,27 +310,32 @@ export class SimNetwork<Payload = unknown> {
   send(from: string, to: string, payload: Payload, bytes: number): void {
     const sender = this.#peer(from);
     if (!sender.online) return;
-    this.#sendCopy(sender, this.#peer(to), payload, bytes);
+    const recipient = this.#peer(to);
+    const delay = this.#putOnWire(sender, recipient, bytes);
+    if (delay !== undefined) this.scheduler.after(delay, () => this.#deliver(sender, recipient, payload, bytes));
   }
 
-  #sendCopy(sender: Peer, recipient: Peer, payload: Payload, bytes: number): void {
+  /** Counts a copy as sent; returns its latency, or undefined when it is dropped. */
+  #putOnWire(sender: Peer, recipient: Peer, bytes: number): number | undefined {
     sender.counters.messagesSent++;
     sender.counters.messageBytesSent += bytes;
     this.totals.messagesSent++;
     if (this.#drop > 0 && this.#rng.next() < this.#drop) {
       this.totals.messagesDropped++;
+      return undefined;
+    }
+    return this.latency(sender.id, recipient.id);
+  }
+
+  #deliver(sender: Peer, recipient: Peer, payload: Payload, bytes: number): void {
+    if (!recipient.online || recipient.handlers.size === 0 || !this.reachable(sender.id, recipient.id)) {
+      this.totals.messagesLost++;
       return;
     }
-    this.scheduler.after(this.latency(sender.id, recipient.id), () => {
-      if (!recipient.online || recipient.handlers.size === 0 || !this.reachable(sender.id, recipient.id)) {
-        this.totals.messagesLost++;
-        return;
-      }
-      recipient.counters.messagesReceived++;
-      recipient.counters.messageBytesReceived += bytes;
-      this.totals.messagesDelivered++;
-      for (const handler of [...recipient.handlers]) handler(sender.id, payload);
-    });
+    recipient.counters.messagesReceived++;
+    recipient.counters.messageBytesReceived += bytes;
+    this.totals.messagesDelivered++;
+    for (const handler of [...recipient.handlers]) handler(sender.id, payload);
   }
 
   // ---- blob transfers ----

@@ -30,6 +30,8 @@ describe('protocol-only simulation (synthetic deltas, no training)', () => {
     // 100 samples at 2,000 samples/s: 50 ms of modelled training per round.
     expect(run.rounds[0]!.time).toBeGreaterThanOrEqual(50);
     expect(run.logs.filter((l) => l.level === 'warn')).toEqual([]);
+    // With a constant latency each publish is delivered to all 19 others by one scheduler event.
+    expect(run.events).toBeLessThan(run.rounds[2]!.messages / 5);
   });
 
   it('declared sizes cost transfer time: a 1 MB/s link makes rounds slower by the bytes moved', async () => {
