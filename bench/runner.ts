@@ -67,6 +67,7 @@ export function writeRecord(record: BenchRecord): string {
 export function runInChild(bench: string, options: { readonly smoke: boolean; readonly silent?: boolean }): Promise<BenchOutcome> {
   const started = performance.now();
   const date = new Date().toISOString();
+  const machine = machineInfo();
   const child = fork(join(BENCH_DIR, 'run-one.ts'), [bench, ...(options.smoke ? ['--smoke'] : [])], {
     execPath: process.execPath,
     stdio: ['ignore', options.silent === true ? 'ignore' : 'inherit', options.silent === true ? 'pipe' : 'inherit', 'ipc'],
@@ -85,7 +86,7 @@ export function runInChild(bench: string, options: { readonly smoke: boolean; re
       const seconds = (performance.now() - started) / 1000;
       if (message?.kind === 'result') {
         const { description, result, node, backend } = message;
-        resolve({ ok: true, record: { bench, description, date, smoke: options.smoke, seconds, machine: machineInfo(), node, backend, ...result } });
+        resolve({ ok: true, record: { bench, description, date, smoke: options.smoke, seconds, machine, node, backend, ...result } });
       } else if (message?.kind === 'error') {
         resolve({ ok: false, bench, error: message.error });
       } else {

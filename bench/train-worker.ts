@@ -1,8 +1,9 @@
 /**
  * One backend of the train bench, in a process of its own (TF.js holds one backend per process):
- * `node bench/train-worker.ts BACKEND SAMPLES` prints a TrainMeasurement as JSON on stdout.
- * Our trainer (`trainLocal`) and bare `model.fit` train the same MNIST mlp on the same rows, in
- * the order bare, ours, ours, bare, so that a machine slowing down or speeding up hits both alike.
+ * `node bench/train-worker.ts BACKEND SAMPLES PAIRS` prints a TrainMeasurement as JSON on stdout.
+ * Our trainer (`trainLocal`) and bare `model.fit` train the same MNIST mlp on the same rows PAIRS
+ * times each, in the order bare, ours, ours, bare, bare, ours…, so that a machine slowing down or
+ * speeding up hits both alike; the medians are compared.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseBackendName, selectBackend } from '../node/learn/backend.ts';
@@ -11,10 +12,13 @@ import { mnistSplit } from '../node/learn/data/mnist.ts';
 import { createModel } from '../node/learn/model.ts';
 import { Rng } from '../node/learn/rng.ts';
 import { trainLocal, type TrainingPlan } from '../node/learn/trainer.ts';
+import { median } from './measure.ts';
 
 export interface TrainMeasurement {
   readonly backend: string;
   readonly samples: number;
+  /** Runs of each side; the figures are medians. */
+  readonly pairs: number;
   readonly oursSamplesPerSecond: number;
   readonly bareSamplesPerSecond: number;
   /** ours / bare: 1 means no overhead. */
@@ -49,17 +53,28 @@ async function oursSeconds(data: Dataset, seed: number): Promise<number> {
   return metrics.seconds;
 }
 
-async function measure(backend: string, samples: number): Promise<TrainMeasurement> {
+async function measure(backend: string, samples: number, pairs: number): Promise<TrainMeasurement> {
   await selectBackend({ force: parseBackendName(backend, 'train bench') });
   const data = firstRows((await mnistSplit()).train, samples);
   // Warm up kernels (compilation, wasm tiers) so that neither side pays for it.
   await oursSeconds(firstRows(data, 512), 0);
-  const bareFirst = await bareSeconds(data);
-  const ours = (await oursSeconds(data, 1)) + (await oursSeconds(data, 2));
-  const bare = bareFirst + (await bareSeconds(data));
-  const rate = (seconds: number): number => (2 * data.size * PLAN.epochs) / seconds;
-  return { backend, samples: data.size, oursSamplesPerSecond: rate(ours), bareSamplesPerSecond: rate(bare), ratio: bare / ours };
+  const bare: number[] = [];
+  const ours: number[] = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    if (pair % 2 === 0) bare.push(await bareSeconds(data));
+    ours.push(await oursSeconds(data, pair + 1));
+    if (pair % 2 === 1) bare.push(await bareSeconds(data));
+  }
+  const rate = (seconds: number): number => (data.size * PLAN.epochs) / seconds;
+  return {
+    backend,
+    samples: data.size,
+    pairs,
+    oursSamplesPerSecond: rate(median(ours)),
+    bareSamplesPerSecond: rate(median(bare)),
+    ratio: median(bare) / median(ours),
+  };
 }
 
-const [backend = '', samples = '8000'] = process.argv.slice(2);
-process.stdout.write(JSON.stringify(await measure(backend, Number(samples))));
+const [backend = '', samples = '4000', pairs = '4'] = process.argv.slice(2);
+process.stdout.write(JSON.stringify(await measure(backend, Number(samples), Number(pairs))));
