@@ -27,7 +27,7 @@ import type { Overlay } from './topology/spec.ts';
 export { consensusDistanceOf } from './peer/model-learning.ts';
 
 /** Simulated peers announce themselves as often as real ones do by default. */
-const PRESENCE_INTERVAL_MS = 2000;
+const DEFAULT_PRESENCE_INTERVAL_MS = 2000;
 
 /** Peers that train a real model: one dataset per peer, and the held-out data every version is measured on. */
 interface TrainingPeers {
@@ -56,6 +56,12 @@ interface SimRunSettings {
   readonly dropProbability?: number;
   readonly uploadBps?: number;
   readonly downloadBps?: number;
+  /**
+   * How often each peer announces its head (a peer unheard for 3 intervals is not live). Every
+   * peer hears every announcement, so with N peers this costs N² deliveries per interval: large
+   * networks need longer intervals. Default 2,000 ms, as a real peer.
+   */
+  readonly presenceIntervalMs?: number;
   /** Virtual training speed of every peer. Default 2,000 samples/s. */
   readonly samplesPerSecond?: number;
   /** Virtual time after which the run stops whatever happens. Default 1 hour. */
@@ -139,18 +145,20 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const rounds: SimRound[] = [];
   const reported = new Set<number>();
   let pendingReports: number[] = [];
+  let onlineCount = 0;
 
   /** A round is complete when every peer online now has adopted it. */
   const checkComplete = (round: number) => {
     const entry = adopted.get(round);
     if (entry === undefined || reported.has(round) || pendingReports.includes(round)) return;
+    if (entry.heads.size < onlineCount) return; // cannot be complete yet: spares an O(peers) check per adoption
     const online = peers.filter((_, i) => runtimes[i] !== undefined);
     if (online.length > 0 && online.every((peer) => entry.heads.has(peer))) pendingReports.push(round);
   };
 
   const onEvent = (peer: string) => (event: PeerEvent) => {
     if (event.type === 'log') logs.push({ peer, level: event.level, message: event.message });
-    if (event.type !== 'adopted') return;
+    if (event.type !== 'adopted' || reported.has(event.head.round)) return;
     const entry = adopted.get(event.head.round) ?? { heads: new Map<string, Head>(), time: 0 };
     entry.heads.set(peer, event.head);
     entry.time = clock.now();
@@ -168,7 +176,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     const trainingMs = (learning.samples(i) * task.training.epochs * 1000) / samplesPerSecond;
     network.setOnline(peer, true);
     const runtime = new PeerRuntime({
-      engine: createEngine(task, peer, PRESENCE_INTERVAL_MS),
+      engine: createEngine(task, peer, options.presenceIntervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS),
       taskHash: '0'.repeat(64),
       transport: new SimTransport({
         network,
@@ -185,12 +193,14 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       onEvent: onEvent(peer),
     });
     runtimes[i] = runtime;
+    onlineCount++;
     await runtime.start();
   };
   const halt = async (i: number) => {
     const runtime = runtimes[i];
     if (runtime === undefined) return;
     runtimes[i] = undefined;
+    onlineCount--;
     network.setOnline(peers[i]!, false);
     await runtime.stop();
     for (const round of adopted.keys()) checkComplete(round);
@@ -207,6 +217,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     for (const round of due) {
       reported.add(round);
       const entry = adopted.get(round)!;
+      adopted.delete(round);
       const heads = [...entry.heads.values()];
       const head = heads[0]!;
       const quality = await learning.measure(
