@@ -11,7 +11,7 @@ import { runInChild, type BenchRecord } from '../../bench/runner.ts';
  * (`a.b`; `list[]` means every element of a non-empty list).
  */
 const SMOKE_BENCHES: Record<string, readonly string[]> = {
-  transfer: ['sizes[].oursMiBps', 'sizes[].rawMiBps', 'sizes[].ratio'],
+  transfer: ['sizes[].oursMiBps', 'sizes[].rawMiBps', 'sizes[].rawVerifiedMiBps', 'sizes[].ratio'],
   codec: [
     'copyMFloatsPerSecond',
     'encodings[].bytes',

@@ -18,7 +18,8 @@ describe('weightedSumInto', () => {
   it.each([0, 1, 3, 4, 5, 4095, 4096, 4097, 10_001])('matches a float64 loop for %i values', (length) => {
     const rng = new Rng(length);
     const base = floats(rng, length);
-    const terms = [0.25, 0.5, 0.125, 0.125].map((weight) => ({ values: floats(rng, length), weight }));
+    // Six terms: one group of four added per kernel call, then two one by one.
+    const terms = [0.25, 0.5, 0.125, 0.125, 0.3, -0.2].map((weight) => ({ values: floats(rng, length), weight }));
     const expected = reference(length, base, terms);
 
     const mean = new Float64Array(length);
