@@ -70,6 +70,12 @@ interface SimRunSettings {
   readonly partitions?: readonly ({ readonly kind: 'partition'; readonly at: number; readonly groups: readonly (readonly number[])[] } | { readonly kind: 'heal'; readonly at: number })[];
   /** When peers go down and come back (default: always on). */
   readonly churn?: ChurnSchedule;
+  /**
+   * Curator failover: in each round, with `probability` (drawn from the seed per round), the
+   * first peer to begin aggregating that round crashes at that moment — its collected deltas and
+   * its version are lost — and restarts from its checkpoint `downMs` later.
+   */
+  readonly curatorCrash?: { readonly probability: number; readonly downMs: number };
   readonly onRound?: (round: SimRound) => void;
 }
 
@@ -95,6 +101,8 @@ export interface SimRound {
   readonly bytesPerPeer: number;
   readonly messages: number;
   readonly failedTransfers: number;
+  /** Whether a curator crashed while aggregating this round (see `curatorCrash`); absent in runs without a server-less curator. */
+  readonly curatorCrashed?: boolean;
 }
 
 export interface SimRun {
@@ -171,7 +179,23 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
   const learners = peers.map((peer, i) => learning.learner(i, peer));
   const wireSize = learning.wireSize;
+  const crashDraws = new Rng(options.seed).fork('curator-crash');
+  /** Rounds whose crash was drawn, and whether it struck. */
+  const curatorCrashes = new Map<number, boolean>();
+  /** Crashes peer `i` as it begins aggregating `round`, if that round's draw says so. */
+  const maybeCrashCurator = (i: number, round: number) => {
+    const crash = options.curatorCrash;
+    if (crash === undefined || curatorCrashes.has(round)) return;
+    const strikes = crashDraws.fork(`round ${round}`).next() < crash.probability;
+    curatorCrashes.set(round, strikes);
+    if (!strikes) return;
+    logs.push({ peer: peers[i]!, level: 'warn', message: `round ${round}: crashes as it begins aggregating (curator failover scenario)` });
+    // At once, so the aggregation's result is never handled: the runtime is stopped before it comes back.
+    void halt(i);
+    scheduler.after(crash.downMs, () => void launch(i));
+  };
   const launch = async (i: number) => {
+    if (runtimes[i] !== undefined) return;
     const peer = peers[i]!;
     const trainingMs = (learning.samples(i) * task.training.epochs * 1000) / samplesPerSecond;
     network.setOnline(peer, true);
@@ -189,7 +213,10 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       learner: learners[i]!,
       maxBlobBytes: task.timing.maxBlobBytes,
       fetchTimeoutMs: task.timing.curatorDeadlineMs,
-      workTime: (effect: Effect) => (effect.type === 'train' || effect.type === 'train-model' ? trainingMs : 0),
+      workTime: (effect: Effect) => {
+        if (effect.type === 'aggregate') maybeCrashCurator(i, effect.round);
+        return effect.type === 'train' || effect.type === 'train-model' ? trainingMs : 0;
+      },
       onEvent: onEvent(peer),
     });
     runtimes[i] = runtime;
@@ -236,6 +263,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         bytesPerPeer: received / peers.length,
         messages: network.totals.messagesSent,
         failedTransfers: network.totals.transfersFailed,
+        curatorCrashed: curatorCrashes.get(round) ?? false,
       };
       rounds.push(record);
       options.onRound?.(record);

@@ -170,14 +170,22 @@ export class PeerRuntime {
     void running.finally(() => this.#inFlight.delete(running));
   }
 
-  async #blob(hash: Hash, holders: readonly string[]): Promise<Uint8Array> {
-    const { store, transport, maxBlobBytes, fetchTimeoutMs } = this.#init;
+  /** The blob, from the store or pulled from its holders within `timeoutMs` (default: `fetchTimeoutMs`). */
+  async #blob(hash: Hash, holders: readonly string[], timeoutMs = this.#init.fetchTimeoutMs): Promise<Uint8Array> {
+    const { store, transport, maxBlobBytes, clock } = this.#init;
     const held = await store.blobs.get(hash);
     if (held !== undefined) return held;
-    const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(fetchTimeoutMs)]);
-    const bytes = await transport.fetch(hash, holders, { maxBytes: maxBlobBytes, signal });
-    await store.blobs.put(bytes);
-    return bytes;
+    // On the runtime's clock, so that a simulated pull times out in virtual time.
+    const timeout = new AbortController();
+    const cancelTimeout = clock.setTimer(timeoutMs, () => timeout.abort(new Error(`the pull took longer than ${timeoutMs} ms`)));
+    try {
+      const signal = AbortSignal.any([this.#stopping.signal, timeout.signal]);
+      const bytes = await transport.fetch(hash, holders, { maxBytes: maxBlobBytes, signal });
+      await store.blobs.put(bytes);
+      return bytes;
+    } finally {
+      cancelTimeout();
+    }
   }
 
   #execute(effect: Effect): void {
@@ -227,7 +235,8 @@ export class PeerRuntime {
             await Promise.all(
               effect.deltas.map(async ({ from, advert, holders }) => {
                 try {
-                  offered.push({ from, blob: await this.#blob(advert.delta, holders), samples: advert.samples });
+                  // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
+                  offered.push({ from, blob: await this.#blob(advert.delta, holders, this.#init.fetchTimeoutMs / 2), samples: advert.samples });
                 } catch (error) {
                   rejected.push({ peer: from, delta: advert.delta, reason: `could not pull it: ${(error as Error).message}` });
                 }

@@ -68,3 +68,29 @@ describe('protocol-only simulation (synthetic deltas, no training)', () => {
     expect(() => syntheticLearning({ ...protocolOnly(2), deltaBytes: 0 })).toThrow(/deltaBytes must be a whole number/);
   });
 });
+
+describe('curator failover in the simulator', () => {
+  it('crashes the aggregating curator in the drawn rounds; a standby completes each of them and the crashed peer comes back', async () => {
+    const task = testTask({ stopping: { rounds: 6 }, cohort: { fraction: 1, minPeers: 8 }, timing: { collectionWindowMs: 1000, curatorDeadlineMs: 2000, maxBlobBytes: 16 * 1024 * 1024 } });
+    const run = await simulate({ task, protocolOnly: protocolOnly(8), seed: 7, curatorCrash: { probability: 0.5, downMs: 5000 } });
+    expect(run.rounds.map((r) => r.round)).toEqual([1, 2, 3, 4, 5, 6]);
+    const crashed = run.rounds.filter((r) => r.curatorCrashed);
+    expect(crashed.length).toBeGreaterThan(0);
+    expect(crashed.length).toBeLessThan(6);
+    const crashLogs = run.logs.filter((l) => l.message.includes('crashes as it begins aggregating'));
+    expect(crashLogs).toHaveLength(crashed.length);
+    for (const round of crashed) {
+      const victim = crashLogs.find((l) => l.message.startsWith(`round ${round.round}:`))!.peer;
+      // The version of a crashed round comes from someone else, a standby taking over its slot.
+      expect(round.curator).not.toBe(victim);
+      expect(round.contributors.length).toBeGreaterThan(0);
+    }
+    // Rounds without a crash close early, before the first standby slot (1 s window + 2 s deadline).
+    const calm = run.rounds.filter((r, i) => !r.curatorCrashed && (i === 0 || !run.rounds[i - 1]!.curatorCrashed));
+    expect(calm.length).toBeGreaterThan(0);
+    // The crashed peers restarted: the last round's contributors are all 8 peers again, or the round
+    // came right after a crash.
+    const last = run.rounds.at(-1)!;
+    if (!last.curatorCrashed) expect(last.contributors.length).toBeGreaterThanOrEqual(7);
+  });
+});
