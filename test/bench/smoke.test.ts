@@ -23,6 +23,7 @@ const SMOKE_BENCHES: Record<string, readonly string[]> = {
   ],
   aggregate: ['cells[].fedavgGBps', 'cells[].copyGBps', 'cells[].ratio'],
   train: ['results[].oursSamplesPerSecond', 'results[].bareSamplesPerSecond', 'results[].ratio'],
+  scale: ['cases[].seconds', 'cases[].events', 'cases[].rounds', 'cases[].messages'],
 };
 
 /** Every value at `path`; an absent field or empty list gives `undefined`, which fails the check. */
