@@ -34,6 +34,16 @@ export type PeerEvent =
   | { readonly type: 'trained'; readonly round: number; readonly samples: number; readonly seconds: number }
   | { readonly type: 'finished'; readonly head: Head };
 
+/**
+ * What an observer of the runtime sees (`PeerRuntime.observe`): every engine event and effect as
+ * it is handled, and the moment an aggregation's pulls are done (its deltas are in; validation and
+ * aggregation come next).
+ */
+export type RuntimeTrace =
+  | { readonly kind: 'event'; readonly event: EngineEvent }
+  | { readonly kind: 'effect'; readonly effect: Effect }
+  | { readonly kind: 'pulled'; readonly round: number; readonly deltas: number };
+
 /** Either mode's engine: both take the same events and give the same kinds of effects. */
 export type Engine = RoundEngine | GossipEngine;
 
@@ -61,6 +71,7 @@ export class PeerRuntime {
   readonly #timers = new Map<TimerName, () => void>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #unsubscribe: (() => void) | undefined;
+  #observer: ((trace: RuntimeTrace) => void) | undefined;
   #stopped = false;
   readonly #stopping = new AbortController();
 
@@ -71,6 +82,15 @@ export class PeerRuntime {
 
   #emit(event: PeerEvent): void {
     this.#init.onEvent?.(event);
+  }
+
+  /**
+   * Hands `observer` what the runtime does as it happens (see RuntimeTrace), for benchmarks and
+   * diagnostics; observing changes nothing, and the observer must not throw. One observer at a
+   * time; `undefined` removes it.
+   */
+  observe(observer: ((trace: RuntimeTrace) => void) | undefined): void {
+    this.#observer = observer;
   }
 
   /** Resumes from the checkpoint, or starts from the task's genesis version. */
@@ -145,6 +165,7 @@ export class PeerRuntime {
 
   #dispatch(event: EngineEvent): void {
     if (this.#stopped) return;
+    this.#observer?.({ kind: 'event', event });
     let effects: Effect[];
     try {
       effects = this.engine.handle(event);
@@ -152,7 +173,10 @@ export class PeerRuntime {
       this.#emit({ type: 'log', level: 'warn', message: `the round engine refused an event (${event.type}): ${(error as Error).message}` });
       return;
     }
-    for (const effect of effects) this.#execute(effect);
+    for (const effect of effects) {
+      this.#observer?.({ kind: 'effect', effect });
+      this.#execute(effect);
+    }
   }
 
   /** Runs an async effect; its result or failure comes back as an engine event (after its work time). */
@@ -242,6 +266,7 @@ export class PeerRuntime {
                 }
               }),
             );
+            this.#observer?.({ kind: 'pulled', round: effect.round, deltas: offered.length });
             offered.sort((a, b) => (a.from < b.from ? -1 : 1));
             const result = learner.aggregate(base, offered);
             const deltaOf = new Map(effect.deltas.map(({ from, advert }) => [from, advert.delta]));
