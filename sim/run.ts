@@ -101,7 +101,7 @@ export interface SimRound {
   readonly bytesPerPeer: number;
   readonly messages: number;
   readonly failedTransfers: number;
-  /** Whether a curator crashed while aggregating this round (see `curatorCrash`); absent in runs without a server-less curator. */
+  /** Whether a curator crashed while aggregating this round; only in runs with `curatorCrash`. */
   readonly curatorCrashed?: boolean;
 }
 
@@ -263,7 +263,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         bytesPerPeer: received / peers.length,
         messages: network.totals.messagesSent,
         failedTransfers: network.totals.transfersFailed,
-        curatorCrashed: curatorCrashes.get(round) ?? false,
+        ...(options.curatorCrash === undefined ? {} : { curatorCrashed: curatorCrashes.get(round) ?? false }),
       };
       rounds.push(record);
       options.onRound?.(record);

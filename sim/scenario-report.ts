@@ -27,6 +27,7 @@ export const SCENARIO_COLUMNS = [
   'curator',
   'contributors',
   'failed_transfers',
+  'curator_crashed',
 ] as const;
 
 const MIB = 1024 * 1024;
@@ -73,16 +74,14 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
       run.label,
       r.round,
       Number.isNaN(r.time) ? undefined : Math.round(r.time),
-      r.accuracy,
-      r.peerAccuracy.min,
-      r.peerAccuracy.mean,
-      r.peerAccuracy.max,
-      r.consensusDistance,
+      // Protocol-only runs measure no accuracy: blank cells, not NaN.
+      ...[r.accuracy, r.peerAccuracy.min, r.peerAccuracy.mean, r.peerAccuracy.max, r.consensusDistance].map((x) => (Number.isNaN(x) ? undefined : x)),
       Math.round(r.bytesPerPeer),
       Number.isNaN(r.messages) ? undefined : r.messages,
       r.curator,
       r.contributors.length,
       r.failedTransfers,
+      r.curatorCrashed === undefined ? undefined : Number(r.curatorCrashed),
     ]),
   );
   const summary = {

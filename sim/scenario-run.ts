@@ -34,6 +34,9 @@ export interface AlgorithmRun {
   readonly seconds: number;
 }
 
+/** Samples a protocol-only peer claims per round: 50 ms of modelled training at 2,000 samples/s. */
+const PROTOCOL_ONLY_SAMPLES = 100;
+
 /** Virtual time after which a simulated run stops whatever happens. */
 const HORIZON_MS = 6 * 3_600_000;
 
@@ -88,6 +91,7 @@ async function churnOf(churn: ScenarioVariant['churn'], peers: readonly string[]
   const rng = new Rng(seed).fork('churn');
   switch (churn.kind) {
     case 'always-on':
+    case 'curator-crash': // not a schedule: the simulator crashes whoever begins aggregating
       return undefined;
     case 'sessions':
       return ChurnSchedule.build(peers, churn, { horizonMs: HORIZON_MS, rng });
@@ -167,29 +171,34 @@ export async function runScenario(
   scenario: Scenario,
   options: { readonly seed?: number; readonly onRound?: (variant: ScenarioVariant, round: SimRound) => void } = {},
 ): Promise<AlgorithmRun[]> {
-  if (scenario.protocolOnly) {
-    throw new ScenarioRunError(`${scenario.name}: protocol-only scenarios (synthetic deltas, no training) are not implemented yet; set protocolOnly: false`);
-  }
   const seed = options.seed ?? scenario.seed;
-  const data = await PartitionedData.load(scenario, seed);
+  // Protocol-only peers hold no data: nothing to load or partition.
+  const data = scenario.protocolOnly ? undefined : await PartitionedData.load(scenario, seed);
   const peers = Array.from({ length: scenario.peers }, (_, i) => simPeerId(i));
   const runs: AlgorithmRun[] = [];
   for (const variant of scenario.algorithms) {
     const { algorithm, label } = variant;
     const started = performance.now();
     const onRound = (round: SimRound) => options.onRound?.(variant, round);
-    const shards = data.shards(variant.partition);
     let rounds: SimRound[];
     if (algorithm === 'fedavg') {
-      rounds = await runBaseline(variant, shards, data.test, seed, onRound);
+      if (data === undefined) throw new ScenarioRunError(`${scenario.name}: the fedavg baseline cannot run protocol-only`);
+      rounds = await runBaseline(variant, data.shards(variant.partition), data.test, seed, onRound);
     } else {
       const task: TaskManifest = { ...variant.task, mode: algorithm };
       const network = variant.network;
       const churn = await churnOf(variant.churn, peers, seed);
+      const crash = variant.churn.kind === 'curator-crash' ? { curatorCrash: { probability: variant.churn.probability, downMs: variant.churn.downMs } } : {};
+      const deltaBytes = scenario.deltaBytes ?? 0;
+      const peersOrData =
+        data === undefined
+          ? { protocolOnly: { peers: scenario.peers, deltaBytes, versionBytes: scenario.versionBytes ?? deltaBytes, samplesPerPeer: PROTOCOL_ONLY_SAMPLES } }
+          : { shards: data.shards(variant.partition), test: data.test };
       const run = await simulate({
         task,
-        shards,
-        test: data.test,
+        ...peersOrData,
+        ...crash,
+        presenceIntervalMs: scenario.presenceIntervalMs,
         seed,
         topology: buildTopology(variant.topology, scenario.peers, seed),
         latency: latencyModel(network.latency, peers),

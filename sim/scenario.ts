@@ -58,7 +58,7 @@ export class ScenarioError extends GossipflError {
   }
 }
 
-const TOP_KEYS = ['name', 'seed', 'peers', 'data', 'partition', 'task', 'topology', 'network', 'churn', 'algorithms', 'evaluation', 'protocolOnly', 'deltaBytes'] as const;
+const TOP_KEYS = ['name', 'seed', 'peers', 'data', 'partition', 'task', 'topology', 'network', 'churn', 'algorithms', 'evaluation', 'protocolOnly', 'deltaBytes', 'versionBytes', 'presenceIntervalMs'] as const;
 
 /** The sections an `algorithms` entry may override, each read from a mapping holding it. */
 interface Readers {
@@ -270,6 +270,8 @@ export function validateScenario(value: unknown, source: string, options: ParseS
   const config: Record<Section, unknown> = { partition: undefined, task: undefined, topology: undefined, network: undefined, churn: undefined };
   for (const section of SECTIONS) config[section] = readers[section](value, baseProblems);
   const deltaBytes = given(value, 'deltaBytes') ? numberField(value, 'deltaBytes', '', baseProblems, WHOLE_AT_LEAST_1) : undefined;
+  const versionBytes = given(value, 'versionBytes') ? numberField(value, 'versionBytes', '', baseProblems, WHOLE_AT_LEAST_1) : undefined;
+  const presenceIntervalMs = numberField(value, 'presenceIntervalMs', '', problems, WHOLE_AT_LEAST_1, SCENARIO_DEFAULTS.presenceIntervalMs);
   const check = (each: Config, into: Problems) => checkConfig(each, { peers, data, protocolOnly, deltaBytes }, into);
   const sectionProblems = baseProblems.list.length;
   check(config as Config, baseProblems);
@@ -282,6 +284,12 @@ export function validateScenario(value: unknown, source: string, options: ParseS
   if (protocolOnly === true && !given(value, 'deltaBytes')) problems.add('deltaBytes', 'is required when protocolOnly is true (the size of each synthetic delta in bytes)');
   if (protocolOnly === false && given(value, 'deltaBytes')) problems.add('deltaBytes', 'applies to protocol-only runs only; remove it or set protocolOnly: true');
   if (protocolOnly === true && given(value, 'evaluation')) problems.add('evaluation', 'protocol-only runs do not train or evaluate; remove it');
+  if (protocolOnly !== true && given(value, 'versionBytes')) problems.add('versionBytes', 'applies to protocol-only runs only; remove it or set protocolOnly: true');
+  for (const [index, variant] of (variants ?? []).entries()) {
+    const where = variant.churn === (config as Config).churn ? 'churn' : `algorithms[${index}].churn`;
+    if (variant.churn.kind === 'curator-crash' && variant.algorithm !== 'curator') problems.add(where, `curator-crash applies to the curator algorithm only, not ${variant.algorithm} (line "${variant.label}")`);
+    if (protocolOnly === true && variant.algorithm === 'fedavg') problems.add(`algorithms[${index}]`, 'the fedavg baseline trains a real model: it cannot run protocol-only');
+  }
   if (names.length > 0 && given(value, 'topology') && names.every((algorithm) => algorithm === 'fedavg')) {
     problems.add('topology', 'fedavg uses a central server, not an overlay; remove the topology or add curator or gossip to algorithms');
   }
@@ -307,7 +315,7 @@ export function validateScenario(value: unknown, source: string, options: ParseS
       throw new ScenarioError(source, [`${path}: ${(error as Error).message}`]);
     }
   }
-  return { name, seed, peers, data, partition, task, topology, network, churn, algorithms: variants, evaluation, protocolOnly, deltaBytes: deltaBytes ?? null };
+  return { name, seed, peers, data, partition, task, topology, network, churn, algorithms: variants, evaluation, protocolOnly, deltaBytes: deltaBytes ?? null, versionBytes: versionBytes ?? null, presenceIntervalMs: presenceIntervalMs ?? SCENARIO_DEFAULTS.presenceIntervalMs };
 }
 
 /**

@@ -58,7 +58,9 @@ export const simCommand: Command = {
         const time = Number.isNaN(round.time) ? '' : `  virtual ${(round.time / 1000).toFixed(1)} s`;
         process.stdout.write(
           `[${String(done).padStart(String(total).length)}/${total}] ${variant.label.padEnd(width)} round ${String(round.round).padStart(3)}  ` +
-            `accuracy ${(round.peerAccuracy.mean * 100).toFixed(2)}% (min ${(round.peerAccuracy.min * 100).toFixed(1)}%)  ` +
+            (Number.isNaN(round.peerAccuracy.mean)
+              ? `${round.contributors.length} contributors  ${round.messages} messages  `
+              : `accuracy ${(round.peerAccuracy.mean * 100).toFixed(2)}% (min ${(round.peerAccuracy.min * 100).toFixed(1)}%)  `) +
             `${(round.bytesPerPeer / 1024 / 1024).toFixed(2)} MiB/peer${time}  ETA ${eta.toFixed(0)} s\n`,
         );
       },

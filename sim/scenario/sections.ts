@@ -371,7 +371,7 @@ export function readNetwork(root: Mapping, problems: Problems, peers: number | u
   return { latency, dropProbability, uploadBps, downloadBps, partitions };
 }
 
-const CHURN_KINDS = ['always-on', 'sessions', 'crash', 'trace'] as const;
+const CHURN_KINDS = ['always-on', 'sessions', 'crash', 'trace', 'curator-crash'] as const;
 
 export function readChurn(root: Mapping, problems: Problems, baseDir: string): ScenarioChurn | undefined {
   if (!given(root, 'churn')) return { kind: 'always-on' };
@@ -402,6 +402,12 @@ export function readChurn(root: Mapping, problems: Problems, baseDir: string): S
       checkKnownKeys(section, ['kind', 'path'], 'churn', problems);
       const path = stringField(section, 'path', 'churn', problems, true);
       return path === undefined ? undefined : { kind, path: resolvePath(baseDir, path) };
+    }
+    case 'curator-crash': {
+      checkKnownKeys(section, ['kind', 'probability', 'downMs'], 'churn', problems);
+      const probability = numberField(section, 'probability', 'churn', problems, { min: 0, max: 1, expected: 'a probability in [0, 1]' });
+      const downMs = numberField(section, 'downMs', 'churn', problems, NON_NEGATIVE_MS);
+      return probability === undefined || downMs === undefined ? undefined : { kind, probability, downMs };
     }
     default: {
       const unreachable: never = kind;

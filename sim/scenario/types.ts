@@ -52,6 +52,7 @@ export const SCENARIO_DEFAULTS = {
   testSamples: 2000,
   everyRounds: 1,
   protocolOnly: false,
+  presenceIntervalMs: 2000,
 } as const;
 
 /**
@@ -137,12 +138,16 @@ export interface ScenarioNetwork {
  *   uniformly over the run by the runner.
  * - `trace { path }`: a churn trace file (`peer,time_ms,up|down` lines, see `parseChurnTrace`);
  *   relative to the scenario file's folder, stored absolute. `readScenario` checks it parses.
+ * - `curator-crash { probability, downMs }` (curator algorithm only): in each round, with
+ *   `probability` in [0, 1] (drawn from the seed), the first peer to begin aggregating crashes at
+ *   that moment and restarts from its checkpoint `downMs` (≥ 0) later; a standby must take over.
  */
 export type ScenarioChurn =
   | { readonly kind: 'always-on' }
   | { readonly kind: 'sessions'; readonly online: number; readonly meanSessionMs: number; readonly sigma: number; readonly meanOfflineMs?: number }
   | { readonly kind: 'crash'; readonly fraction: number; readonly at: number | null }
-  | { readonly kind: 'trace'; readonly path: string };
+  | { readonly kind: 'trace'; readonly path: string }
+  | { readonly kind: 'curator-crash'; readonly probability: number; readonly downMs: number };
 
 export interface ScenarioEvaluation {
   /** Held-out samples every version is measured on (whole ≥ 1; ≤ 2,000 for mnist). Default 2,000. */
@@ -220,4 +225,12 @@ export interface Scenario {
   readonly protocolOnly: boolean;
   /** Size of each synthetic delta in bytes (whole ≥ 1, ≤ task.timing.maxBlobBytes); required when `protocolOnly`, else must be absent (null). */
   readonly deltaBytes: number | null;
+  /** Size of each synthetic version in bytes (whole ≥ 1, ≤ task.timing.maxBlobBytes); protocol-only; default `deltaBytes`. */
+  readonly versionBytes: number | null;
+  /**
+   * How often each simulated peer announces its head, ms (whole ≥ 1; default 2,000 as a real
+   * peer). Every peer hears every announcement: N² deliveries per interval, so thousands of
+   * peers need longer intervals.
+   */
+  readonly presenceIntervalMs: number;
 }

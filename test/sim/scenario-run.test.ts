@@ -48,7 +48,7 @@ describe('scenario runs', () => {
     await runTo(b!);
     const csv = await readFile(join(a!, 'rounds.csv'));
     expect(await readFile(join(b!, 'rounds.csv'))).toEqual(csv);
-    expect(csv.toString().split('\n')[0]).toBe('algorithm,round,virtual_time_ms,accuracy,accuracy_min,accuracy_mean,accuracy_max,consensus_distance,bytes_per_peer,messages,curator,contributors,failed_transfers');
+    expect(csv.toString().split('\n')[0]).toBe('algorithm,round,virtual_time_ms,accuracy,accuracy_min,accuracy_mean,accuracy_max,consensus_distance,bytes_per_peer,messages,curator,contributors,failed_transfers,curator_crashed');
     expect(csv.toString().trim().split('\n')).toHaveLength(1 + 3 * 2);
     await runTo(c!, 4);
     expect(await readFile(join(c!, 'rounds.csv'))).not.toEqual(csv);
@@ -109,10 +109,5 @@ evaluation: { testSamples: 200 }
     for (const svg of svgs) for (const run of runs) expect(svg).toContain(`>${run.label}<`);
     await redrawPlots(dir);
     expect(await Promise.all(PLOT_FILES.map((file) => readFile(join(dir, file), 'utf8')))).toEqual(svgs);
-  });
-
-  it('refuses protocol-only scenarios clearly until they exist', async () => {
-    const scenario = parseScenario(SCENARIO.replace('evaluation: { testSamples: 300 }', 'protocolOnly: true\ndeltaBytes: 1000'), 'tiny.yaml');
-    await expect(runScenario(scenario)).rejects.toThrow(/protocol-only scenarios .* are not implemented yet/);
   });
 });

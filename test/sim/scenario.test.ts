@@ -195,13 +195,18 @@ evaluation: { everyRound: 2 }
     });
 
     it('protocolOnly requires deltaBytes, and deltaBytes requires protocolOnly', () => {
-      expect(problemsOf(withLines('protocolOnly: true'))).toEqual(['deltaBytes: is required when protocolOnly is true (the size of each synthetic delta in bytes)']);
+      expect(problemsOf(withLines('protocolOnly: true'))).toContain('deltaBytes: is required when protocolOnly is true (the size of each synthetic delta in bytes)');
       expect(problemsOf(withLines('deltaBytes: 1000'))).toEqual(['deltaBytes: applies to protocol-only runs only; remove it or set protocolOnly: true']);
+      // The base scenario compares fedavg too, which cannot run protocol-only.
+      const noFedavg = 'algorithms[2]: the fedavg baseline trains a real model: it cannot run protocol-only';
+      expect(problemsOf(withLines('protocolOnly: true'))).toContain(noFedavg);
       expect(problemsOf(withLines('protocolOnly: true', 'deltaBytes: 100000000'))).toEqual([
+        noFedavg,
         'deltaBytes: is 100000000, more than task.timing.maxBlobBytes (67108864)',
       ]);
       expect(problemsOf(withLines('protocolOnly: true', 'deltaBytes: 1000', 'evaluation: { everyRounds: 2 }'))).toEqual([
         'evaluation: protocol-only runs do not train or evaluate; remove it',
+        noFedavg,
       ]);
       expect(problemsOf(withLines('protocolOnly: yes please'))).toEqual(['protocolOnly: must be true or false, got "yes please"']);
     });
@@ -367,7 +372,7 @@ describe('readScenario', () => {
   it('parses every shipped scenario in sim/scenarios/', async () => {
     const dir = resolve(import.meta.dirname, '../../sim/scenarios');
     const files = (await readdir(dir)).filter((file) => file.endsWith('.yaml')).sort();
-    expect(files).toContain('smoke.yaml');
+    expect(files).toEqual(expect.arrayContaining(['smoke.yaml', 'mcmahan-2nn.yaml', 'gossip-vs-fedavg.yaml', 'topology-equal-bytes.yaml', 'extreme-failures.yaml']));
     for (const file of files) {
       const s = await readScenario(join(dir, file));
       expect(`${s.name}.yaml`, 'a shipped scenario is named after its file').toBe(file);
