@@ -12,9 +12,24 @@ import type { Checkpoint, CheckpointVerification, VersionRecord } from '../../no
 /** Blob bytes by hash, shared by every simulated peer, with a count of holders to free them. */
 export class BlobPool {
   readonly #bytes = new Map<Hash, { bytes: Uint8Array; holders: number }>();
+  /**
+   * Hashes of byte arrays already seen. Blobs are never mutated, and a simulated pull hands
+   * out the pooled array itself, so a thousand peers storing one version hash it once.
+   */
+  readonly #hashOf = new WeakMap<Uint8Array, Hash>();
+
+  /** The sha256 of `bytes`, computed once per array. */
+  hash(bytes: Uint8Array): Hash {
+    let hash = this.#hashOf.get(bytes);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(bytes).digest('hex');
+      this.#hashOf.set(bytes, hash);
+    }
+    return hash;
+  }
 
   add(bytes: Uint8Array): Hash {
-    const hash = createHash('sha256').update(bytes).digest('hex');
+    const hash = this.hash(bytes);
     const entry = this.#bytes.get(hash);
     if (entry === undefined) this.#bytes.set(hash, { bytes, holders: 1 });
     else entry.holders++;
@@ -66,7 +81,7 @@ export class MemoryStore implements RuntimeStore {
   readonly blobs = {
     get: async (hash: Hash): Promise<Uint8Array | undefined> => (this.#held.has(hash) ? this.#pool.get(hash) : undefined),
     put: async (bytes: Uint8Array): Promise<Hash> => {
-      const hash = createHash('sha256').update(bytes).digest('hex');
+      const hash = this.#pool.hash(bytes);
       if (this.#held.has(hash)) return hash;
       if (!this.#pool.addExisting(hash)) this.#pool.add(bytes);
       this.#held.add(hash);
