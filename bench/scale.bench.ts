@@ -102,7 +102,7 @@ async function run({ smoke, log }: BenchOptions): Promise<BenchResult> {
     await measure(
       'protocol-only curator',
       {
-        // About 20 trainers a round (an empty cohort would stall the round: nobody trains).
+        // About 20 trainers a round.
         task: task({ stopping: { rounds: smoke ? 2 : 10 }, cohort: { fraction: 20 / curatorPeers, minPeers: 2 } }),
         protocolOnly: { peers: curatorPeers, ...synthetic },
         seed: 1,

@@ -323,8 +323,16 @@ export class RoundEngine {
 
   /** Fires when the collection window closes, then every curator deadline, until the round ends. */
   #onCurateTimer(now: number, effects: Effect[]): void {
-    if (this.#head === undefined || this.#finished) return;
+    const head = this.#head;
+    if (head === undefined || this.#finished) return;
     this.#maybeCurate(now, effects);
+    if (this.#deltas.size === 0 && !this.#training && !this.#curating && now >= this.#slotOpensAt(this.#isCurator(now) ? 0 : this.#rank(now))) {
+      // Our slot is open and nobody trained (the cohort draw can come out empty): train
+      // ourselves, so that the round still gets a delta and ends.
+      this.#training = true;
+      effects.push({ type: 'log', level: 'info', message: `round ${this.round}: no delta by our slot; training one ourselves` });
+      effects.push({ type: 'train', round: this.round, base: head.hash });
+    }
     effects.push({ type: 'set-timer', timer: 'curate', delayMs: this.config.curatorDeadlineMs });
   }
 

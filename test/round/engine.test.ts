@@ -52,6 +52,18 @@ describe('round engine (curator mode)', () => {
     expect(world.now).toBeLessThan(4 * 400);
   });
 
+  it('never stalls on an empty cohort: when its slot opens with no delta, the curator trains one itself', () => {
+    // With a fraction this small no peer is ever in the cohort.
+    const world = new FakeFederation({ peers: 5, config: { cohortFraction: 1e-12 } });
+    world.startAll();
+    runToRound(world, 3);
+    expect(world.versions.map((v) => v.advert.round).sort()).toEqual([1, 2, 3]);
+    for (const { from, advert } of world.versions) {
+      expect(advert.contributors.map((c) => c.peer)).toEqual([from]);
+      expect(from).toBe(curatorRanking(advert.round, advert.parent, world.peers)[0]);
+    }
+  });
+
   it('lets the first standby finish a round whose curator crashed', () => {
     const world = new FakeFederation({ peers: 5 });
     world.startAll();
