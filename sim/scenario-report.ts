@@ -122,19 +122,20 @@ export async function redrawPlots(dir: string): Promise<void> {
   } catch (error) {
     throw new ScenarioReportError(`${dir} is not a simulator report folder (needs rounds.csv and summary.json): ${(error as Error).message}`);
   }
-  const [header, ...lines] = csv.trim().split('\n');
-  if (header !== SCENARIO_COLUMNS.join(',')) throw new ScenarioReportError(`${join(dir, 'rounds.csv')} does not have the simulator's columns`);
-  const at = (name: (typeof SCENARIO_COLUMNS)[number]) => SCENARIO_COLUMNS.indexOf(name);
+  const [header = '', ...lines] = csv.trim().split('\n');
+  // Columns by name, so a folder written before a column was added still redraws.
+  const columns = header.split(',');
+  const needed = ['algorithm', 'round', 'virtual_time_ms', 'accuracy_mean', 'bytes_per_peer'] as const;
+  const missing = needed.filter((name) => !columns.includes(name));
+  if (missing.length > 0) throw new ScenarioReportError(`${join(dir, 'rounds.csv')} does not have the simulator's columns (missing ${missing.join(', ')})`);
   const rows = lines.map((line) => {
     const cells = line.split(',');
-    const time = cells[at('virtual_time_ms')];
-    return {
-      algorithm: cells[at('algorithm')]!,
-      round: Number(cells[at('round')]),
-      accuracyMean: Number(cells[at('accuracy_mean')]),
-      bytesPerPeer: Number(cells[at('bytes_per_peer')]),
-      timeMs: time === undefined || time === '' ? Number.NaN : Number(time),
+    // An empty cell (no time for the run, no accuracy in a protocol-only run) is a gap in the plot.
+    const number = (name: (typeof needed)[number]) => {
+      const cell = cells[columns.indexOf(name)];
+      return cell === undefined || cell === '' ? Number.NaN : Number(cell);
     };
+    return { algorithm: cells[columns.indexOf('algorithm')] ?? '', round: number('round'), accuracyMean: number('accuracy_mean'), bytesPerPeer: number('bytes_per_peer'), timeMs: number('virtual_time_ms') };
   });
   await writePlots(dir, rows, String(summary.scenario ?? 'scenario'), typeof summary.target === 'number' ? summary.target : undefined);
 }

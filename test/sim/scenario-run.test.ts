@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,5 +109,15 @@ evaluation: { testSamples: 200 }
     for (const svg of svgs) for (const run of runs) expect(svg).toContain(`>${run.label}<`);
     await redrawPlots(dir);
     expect(await Promise.all(PLOT_FILES.map((file) => readFile(join(dir, file), 'utf8')))).toEqual(svgs);
+
+    // Columns are found by name: a report written before a column existed still redraws; one
+    // without the plotted columns says which are missing.
+    const csv = await readFile(join(dir, 'rounds.csv'), 'utf8');
+    const dropLast = (text: string) => text.split('\n').map((line) => line.split(',').slice(0, -1).join(',')).join('\n');
+    await writeFile(join(dir, 'rounds.csv'), dropLast(csv));
+    await redrawPlots(dir);
+    expect(await Promise.all(PLOT_FILES.map((file) => readFile(join(dir, file), 'utf8')))).toEqual(svgs);
+    await writeFile(join(dir, 'rounds.csv'), csv.replace('accuracy_mean', 'mean'));
+    await expect(redrawPlots(dir)).rejects.toThrow(/rounds\.csv does not have the simulator's columns \(missing accuracy_mean\)/);
   });
 });
