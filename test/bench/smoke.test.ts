@@ -24,6 +24,7 @@ const SMOKE_BENCHES: Record<string, readonly string[]> = {
   aggregate: ['cells[].fedavgGBps', 'cells[].copyGBps', 'cells[].ratio'],
   train: ['results[].oursSamplesPerSecond', 'results[].bareSamplesPerSecond', 'results[].ratio'],
   scale: ['cases[].seconds', 'cases[].events', 'cases[].rounds', 'cases[].messages'],
+  converge: ['lines[].rounds', 'lines[].bytesPerPeerToTarget', 'lines[].finalAccuracy', 'comparisons[].roundsVsFedavg', 'comparisons[].bytesVsGossip'],
 };
 
 /** Every value at `path`; an absent field or empty list gives `undefined`, which fails the check. */
@@ -46,7 +47,7 @@ function nonFinite(value: unknown, path = 'figures'): string[] {
 
 describe('bench smoke runs', () => {
   for (const [name, positivePaths] of Object.entries(SMOKE_BENCHES)) {
-    it(`${name} runs and reports its figures and goals`, { timeout: 60_000 }, async () => {
+    it(`${name} runs and reports its figures and goals`, { timeout: 180_000 }, async () => {
       const outcome = await runInChild(name, { smoke: true, silent: true });
       if (!outcome.ok) throw new Error(`${name} failed: ${outcome.error}`);
       const record: BenchRecord = outcome.record;
