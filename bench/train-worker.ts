@@ -23,10 +23,6 @@ export interface TrainMeasurement {
   readonly bareSamplesPerSecond: number;
   /** ours / bare: 1 means no overhead. */
   readonly ratio: number;
-  /** Seconds of the whole-dataset tf.gather our trainer shuffles with each epoch (bare model.fit gathers per batch instead). */
-  readonly shuffleGatherSeconds: number;
-  /** That gather as a share of one of our training runs. */
-  readonly shuffleShare: number;
 }
 
 const PLAN: TrainingPlan = { epochs: 1, batchSize: 32, learningRate: 1e-3, optimizer: 'adam' };
@@ -57,19 +53,6 @@ async function oursSeconds(data: Dataset, seed: number): Promise<number> {
   return metrics.seconds;
 }
 
-/** The trainer's per-epoch shuffle on its own: a tf.gather of every row of features and labels. */
-async function shuffleGatherSeconds(data: Dataset): Promise<number> {
-  const xs = tf.tensor2d(data.features, [data.size, SHAPE.featureCount]);
-  const ys = tf.oneHot(tf.tensor1d(data.labels, 'int32'), SHAPE.classCount);
-  const started = performance.now();
-  const order = tf.tensor1d(new Rng(0).permutation(data.size), 'int32');
-  const shuffled = [tf.gather(xs, order), tf.gather(ys, order)];
-  await Promise.all(shuffled.map((tensor) => tensor.data()));
-  const seconds = (performance.now() - started) / 1000;
-  tf.dispose([xs, ys, order, ...shuffled]);
-  return seconds;
-}
-
 async function measure(backend: string, samples: number, pairs: number): Promise<TrainMeasurement> {
   await selectBackend({ force: parseBackendName(backend, 'train bench') });
   const data = firstRows((await mnistSplit()).train, samples);
@@ -82,7 +65,6 @@ async function measure(backend: string, samples: number, pairs: number): Promise
     ours.push(await oursSeconds(data, pair + 1));
     if (pair % 2 === 1) bare.push(await bareSeconds(data));
   }
-  const gather = median([await shuffleGatherSeconds(data), await shuffleGatherSeconds(data), await shuffleGatherSeconds(data)]);
   const rate = (seconds: number): number => (data.size * PLAN.epochs) / seconds;
   return {
     backend,
@@ -91,8 +73,6 @@ async function measure(backend: string, samples: number, pairs: number): Promise
     oursSamplesPerSecond: rate(median(ours)),
     bareSamplesPerSecond: rate(median(bare)),
     ratio: median(bare) / median(ours),
-    shuffleGatherSeconds: gather,
-    shuffleShare: gather / median(ours),
   };
 }
 

@@ -47,12 +47,11 @@ async function run({ smoke, log }: BenchOptions): Promise<BenchResult> {
     summary:
       'MNIST mlp (784-200-200-10), adam, batch 32, 1 epoch: our trainer (trainLocal: seeded shuffle, as peers train) vs bare ' +
       'TF.js model.fit (shuffle: true) on the same backend and rows, alternating (bare, ours, ours, bare, …), medians, one process per backend. ' +
-      'Shuffle gather share: the whole-dataset tf.gather trainLocal shuffles with each epoch, timed alone, over one of our runs.' +
       (unavailable.length === 0 ? '' : ` Not available here: ${unavailable.join('; ')}.`),
     tables: [
       {
         title: 'Training throughput (samples/s)',
-        columns: ['backend', 'rows', 'runs each', 'ours', 'bare model.fit', 'ours/bare', 'overhead', 'shuffle gather share'],
+        columns: ['backend', 'rows', 'runs each', 'ours', 'bare model.fit', 'ours/bare', 'overhead'],
         rows: results.map((r) => [
           r.backend,
           r.samples,
@@ -61,7 +60,6 @@ async function run({ smoke, log }: BenchOptions): Promise<BenchResult> {
           round(r.bareSamplesPerSecond),
           round(r.ratio, 3),
           overhead(r),
-          round(r.shuffleShare, 3),
         ]),
       },
     ],
