@@ -7,7 +7,8 @@
  * its sha256 equals the requested hash and the server closed the stream cleanly.
  *
  * `fetchFromHolders` tries holders one after another, in the order given (callers wanting
- * load spreading shuffle the list first, e.g. with the round's seeded Rng), each at most once.
+ * load spreading shuffle the list first, e.g. with the round's seeded Rng), each once — except
+ * that holders which answered busy may be asked again after a pause (`busyRetryMs`).
  */
 import { createHash, type Hash as Sha256 } from 'node:crypto';
 import type { Libp2p, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
@@ -51,7 +52,15 @@ export interface FetchFromHoldersOptions extends FetchBlobOptions {
   readonly attemptTimeoutMs?: number;
   /** Called with each holder that failed, and why, as it happens. */
   readonly onFailure?: (peer: string, error: BlobError) => void;
+  /**
+   * Holders that answered busy are asked again after this many milliseconds (doubling each
+   * time, at most 2 s, with jitter) until one serves or `signal` aborts. Default: not asked again.
+   * Needs a `signal`.
+   */
+  readonly busyRetryMs?: number;
 }
+
+const MAX_BUSY_RETRY_MS = 2_000;
 
 /** Fetches blob `hash` from `peer`; the result's sha256 is `hash`. Rejects with a BlobError subclass. */
 export async function fetchBlob(
@@ -85,8 +94,9 @@ export async function fetchBlob(
 
 /**
  * Fetches blob `hash` from the first of `holders` that serves it with matching content, trying
- * them in the given order (duplicates and this host itself skipped). Every failure is passed to
- * `onFailure`; if none succeeds, rejects with a BlobUnavailableError listing every attempt.
+ * them in the given order (duplicates and this host itself skipped; busy ones again later with
+ * `busyRetryMs`). Every failure is passed to `onFailure`; if none succeeds, rejects with a
+ * BlobUnavailableError listing every attempt.
  */
 export async function fetchFromHolders(
   host: BlobClientHost,
@@ -97,21 +107,36 @@ export async function fetchFromHolders(
   const attempts: BlobAttempt[] = [];
   const seen = new Set<string>([host.peerId.toString()]);
   const signal = options.signal;
+  let untried: (PeerId | string)[] = [];
   for (const holder of holders) {
     const peer = holder.toString();
     if (seen.has(peer)) continue;
     seen.add(peer);
-    if (signal?.aborted === true) break;
-    const attempt = attemptSignal(signal, options.attemptTimeoutMs, peer);
-    try {
-      return await fetchBlob(host, holder, hash, { maxBytes: options.maxBytes, signal: attempt.signal });
-    } catch (caught) {
-      const error = caught instanceof BlobError ? caught : new BlobFetchError(messageOf(caught), { peer, hash, cause: caught });
-      attempts.push({ peer, error });
-      options.onFailure?.(peer, error);
-    } finally {
-      attempt.dispose();
+    untried.push(holder);
+  }
+  let busyWait = options.busyRetryMs;
+  while (untried.length > 0) {
+    const busy: (PeerId | string)[] = [];
+    for (const holder of untried) {
+      const peer = holder.toString();
+      if (signal?.aborted === true) break;
+      const attempt = attemptSignal(signal, options.attemptTimeoutMs, peer);
+      try {
+        return await fetchBlob(host, holder, hash, { maxBytes: options.maxBytes, signal: attempt.signal });
+      } catch (caught) {
+        const error = caught instanceof BlobError ? caught : new BlobFetchError(messageOf(caught), { peer, hash, cause: caught });
+        attempts.push({ peer, error });
+        options.onFailure?.(peer, error);
+        if (error instanceof BlobBusyError) busy.push(holder);
+      } finally {
+        attempt.dispose();
+      }
     }
+    if (busy.length === 0 || busyWait === undefined || signal === undefined || signal.aborted) break;
+    // Many peers pull a new version from its one holder at once: those turned away wait their turn.
+    await pause(busyWait * (0.5 + Math.random()), signal);
+    busyWait = Math.min(busyWait * 2, MAX_BUSY_RETRY_MS);
+    untried = busy;
   }
   const wasAborted = signal?.aborted === true;
   const list = attempts.map(({ peer, error }) => `${peer}: ${error.name}: ${error.message}`).join('; ');
@@ -120,6 +145,19 @@ export async function fetchFromHolders(
       ? `no holder to fetch blob ${hash} from${wasAborted ? ' (aborted before the first attempt)' : ''}`
       : `no holder served blob ${hash}${wasAborted ? ' before the deadline' : ''} (${attempts.length} tried: ${list})`;
   throw new BlobUnavailableError(message, { hash, attempts, aborted: wasAborted });
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 function attemptSignal(outer: AbortSignal | undefined, timeoutMs: number | undefined, peer: string): { signal: AbortSignal | undefined; dispose: () => void } {

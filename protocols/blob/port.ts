@@ -15,6 +15,8 @@ export interface BlobPortOptions {
   readonly attemptTimeoutMs?: number;
   /** Each holder that failed a fetch, and why (for the log). */
   readonly onFetchFailure?: (peer: string, error: BlobError) => void;
+  /** A holder that answered busy is asked again after this many ms, then twice as long… (see fetchFromHolders). Default 100. */
+  readonly busyRetryMs?: number;
 }
 
 /** Assignable to the Transport's `fetch` and `serve` (checked below). */
@@ -31,6 +33,8 @@ export interface BlobPort {
 const asTransportBlobMethods = (port: BlobPort): Pick<Transport, 'fetch' | 'serve'> => port;
 void asTransportBlobMethods;
 
+const DEFAULT_BUSY_RETRY_MS = 100;
+
 export class BlobPortError extends Error {
   override name = 'BlobPortError';
 }
@@ -43,6 +47,7 @@ export function blobPort(host: BlobClientHost & BlobServerHost, options: BlobPor
       return fetchFromHolders(host, holders, hash, {
         maxBytes,
         signal,
+        busyRetryMs: options.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS,
         ...(options.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: options.attemptTimeoutMs }),
         ...(options.onFetchFailure === undefined ? {} : { onFailure: options.onFetchFailure }),
       });
