@@ -51,6 +51,8 @@ export class RoundEngine {
   readonly config: EngineConfig;
   #head: Head | undefined;
   #roundStartedAt = 0;
+  /** When this engine started: its view of who is live is incomplete for a presence interval. */
+  #startedAt = 0;
   #training = false;
   #curating = false;
   #merging = false;
@@ -160,6 +162,7 @@ export class RoundEngine {
     const effects: Effect[] = [];
     switch (event.type) {
       case 'start':
+        this.#startedAt = event.now;
         effects.push({ type: 'set-timer', timer: 'presence', delayMs: 0 });
         this.#adopt(event.head, event.now, effects, false);
         break;
@@ -297,6 +300,8 @@ export class RoundEngine {
       }
     }
     for (const [peer, seen] of this.#lastSeen) if (now - seen > this.config.peerTimeoutMs * 4) this.#lastSeen.delete(peer);
+    // Our view of who is live completes one interval after start: every delta may be in by now.
+    if (head !== undefined) this.#maybeCurate(now, effects);
     effects.push({ type: 'set-timer', timer: 'presence', delayMs: this.config.presenceIntervalMs });
   }
 
@@ -309,7 +314,10 @@ export class RoundEngine {
     const rank = curator ? 0 : this.#rank(now);
     if (now < this.#slotOpensAt(rank) && rank !== 0) return;
     const expected = this.expected(now);
-    const allIn = expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
+    // A peer that has just (re)started has not yet heard every live peer announce itself: its
+    // expected set may be a handful, so it must not close early on it.
+    const viewComplete = now - this.#startedAt >= this.config.presenceIntervalMs;
+    const allIn = viewComplete && expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
     if (now < this.#slotOpensAt(rank) && !allIn) return;
     const head = this.#head!;
     this.#curating = true;

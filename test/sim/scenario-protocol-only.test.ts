@@ -51,7 +51,9 @@ describe('protocol-only scenarios', () => {
     expect(crashing.rounds.every((r) => r.curatorCrashed === true)).toBe(true);
     // A crash costs the round the collection window and the first standby slot.
     expect(crashing.rounds[0]!.time).toBeGreaterThan(4000 + 8000);
-    expect(calm.rounds[0]!.time).toBeLessThan(4000);
+    // Without crashes, rounds after the first close early (the first waits for the window: a
+    // starting peer's view of who is live completes only after a 5 s presence interval).
+    expect(calm.rounds[2]!.time - calm.rounds[1]!.time).toBeLessThan(4000);
 
     const dir = await mkdtemp(join(tmpdir(), 'gossipfl-po-'));
     dirs.push(dir);
