@@ -51,7 +51,8 @@ export type ToAgent =
       readonly dir: string;
       readonly task: TaskManifest;
       readonly taskHash: string;
-      readonly presenceIntervalMs: number;
+      /** Default: startPeer's (what `gossipfl start` uses). */
+      readonly presenceIntervalMs?: number;
       /** Report every mark; otherwise only `adopted`. */
       readonly trace: boolean;
     }
@@ -214,7 +215,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
           dir,
           task,
           taskHash: taskHash(task),
-          presenceIntervalMs: options.presenceIntervalMs ?? 1000,
+          ...(options.presenceIntervalMs === undefined ? {} : { presenceIntervalMs: options.presenceIntervalMs }),
           trace: options.trace ?? false,
         };
         return agent.request(message, 'ready', mine.flatMap((shard) => [shard.features.buffer as ArrayBuffer, shard.labels.buffer as ArrayBuffer]));

@@ -86,7 +86,7 @@ async function peerNodes(message: InitMessage): Promise<Node[]> {
         labels: shard.labels,
       }),
       host: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      presenceIntervalMs: message.presenceIntervalMs,
+      ...(message.presenceIntervalMs === undefined ? {} : { presenceIntervalMs: message.presenceIntervalMs }),
       autoStart: false,
       onEvent: (_, event) => marks.onEvent(event),
     });
