@@ -12,11 +12,8 @@ import { createHash } from 'node:crypto';
 import { gossipsub, StrictSign, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import { bootstrap } from '@libp2p/bootstrap';
-import { mdns } from '@libp2p/mdns';
 import { noise } from '@libp2p/noise';
-import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
-import { webRTCDirect } from '@libp2p/webrtc';
 import { yamux } from '@libp2p/yamux';
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
@@ -103,7 +100,7 @@ const LOOPBACK_IPS = ['127.0.0.1', '::1'];
 
 /** Builds, starts and returns the node; on a start failure nothing is left running. */
 export async function createHost(options: HostOptions): Promise<Host> {
-  const config = hostConfig(options);
+  const config = await hostConfig(options);
   let node: Host;
   try {
     node = await createLibp2p(config);
@@ -114,8 +111,12 @@ export async function createHost(options: HostOptions): Promise<Host> {
   return node;
 }
 
-/** The libp2p configuration `createHost` uses (exposed for inspection and tests). */
-export function hostConfig(options: HostOptions): Libp2pOptions<HostServices> {
+/**
+ * The libp2p configuration `createHost` uses (exposed for inspection and tests). WebRTC, mDNS and
+ * the pre-shared key are imported only when turned on: @libp2p/webrtc alone adds about 17 MiB to
+ * the memory of every peer process that loads it.
+ */
+export async function hostConfig(options: HostOptions): Promise<Libp2pOptions<HostServices>> {
   const useTcp = options.tcp ?? true;
   const useWebrtc = options.webrtc ?? false;
   if (!useTcp && !useWebrtc) throw new HostConfigError('both transports are off: enable tcp or webrtc');
@@ -137,6 +138,7 @@ export function hostConfig(options: HostOptions): Libp2pOptions<HostServices> {
   if (bootstrapList.length > 0) peerDiscovery.push(bootstrap({ list: bootstrapList, timeout: 0 }));
   if (options.mdns !== undefined && options.mdns !== false) {
     const init = options.mdns === true ? {} : options.mdns;
+    const { mdns } = await import('@libp2p/mdns');
     peerDiscovery.push(
       mdns({
         ...(init.intervalMs !== undefined ? { interval: init.intervalMs } : {}),
@@ -146,13 +148,15 @@ export function hostConfig(options: HostOptions): Libp2pOptions<HostServices> {
   }
 
   const limits = options.connectionLimits ?? {};
+  const webrtc = useWebrtc ? (await import('@libp2p/webrtc')).webRTCDirect() : undefined;
+  const protector = options.swarmKey === undefined ? undefined : (await import('@libp2p/pnet')).preSharedKey({ psk: swarmKeyForPnet(options.swarmKey) });
   return {
     privateKey: options.privateKey,
     addresses: { listen: [...listen] },
-    transports: [...(useTcp ? [tcp()] : []), ...(useWebrtc ? [webRTCDirect()] : [])],
+    transports: [...(useTcp ? [tcp()] : []), ...(webrtc === undefined ? [] : [webrtc])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(options.swarmKey !== undefined ? { connectionProtector: preSharedKey({ psk: swarmKeyForPnet(options.swarmKey) }) } : {}),
+    ...(protector === undefined ? {} : { connectionProtector: protector }),
     connectionGater: allowListGater(allowList),
     connectionManager: {
       maxConnections: limits.maxConnections ?? 300,
