@@ -53,14 +53,16 @@ export interface FetchFromHoldersOptions extends FetchBlobOptions {
   /** Called with each holder that failed, and why, as it happens. */
   readonly onFailure?: (peer: string, error: BlobError) => void;
   /**
-   * Holders that answered busy are asked again after this many milliseconds (doubling each
-   * time, at most 2 s, with jitter) until one serves or `signal` aborts. Default: not asked again.
+   * Holders that answered busy are asked again after about this many milliseconds (×1.5 each
+   * time, at most 1 s, with jitter) until one serves or `signal` aborts. Default: not asked again.
    * Needs a `signal`.
    */
   readonly busyRetryMs?: number;
 }
 
-const MAX_BUSY_RETRY_MS = 2_000;
+/** A busy holder frees a slot when one of its transfers ends: ask again at about that pace, not exponentially later. */
+const BUSY_RETRY_GROWTH = 1.5;
+const MAX_BUSY_RETRY_MS = 1_000;
 
 /** Fetches blob `hash` from `peer`; the result's sha256 is `hash`. Rejects with a BlobError subclass. */
 export async function fetchBlob(
@@ -135,7 +137,7 @@ export async function fetchFromHolders(
     if (busy.length === 0 || busyWait === undefined || signal === undefined || signal.aborted) break;
     // Many peers pull a new version from its one holder at once: those turned away wait their turn.
     await pause(busyWait * (0.5 + Math.random()), signal);
-    busyWait = Math.min(busyWait * 2, MAX_BUSY_RETRY_MS);
+    busyWait = Math.min(busyWait * BUSY_RETRY_GROWTH, MAX_BUSY_RETRY_MS);
     untried = busy;
   }
   const wasAborted = signal?.aborted === true;

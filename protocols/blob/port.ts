@@ -15,7 +15,7 @@ export interface BlobPortOptions {
   readonly attemptTimeoutMs?: number;
   /** Each holder that failed a fetch, and why (for the log). */
   readonly onFetchFailure?: (peer: string, error: BlobError) => void;
-  /** A holder that answered busy is asked again after this many ms, then twice as long… (see fetchFromHolders). Default 100. */
+  /** A holder that answered busy is asked again after about this many ms, then a little longer… (see fetchFromHolders). Default 100. */
   readonly busyRetryMs?: number;
 }
 
