@@ -39,13 +39,18 @@ describe('fetchFromHolders and busy holders', () => {
   it('asks a busy holder again until it serves', async () => {
     const { server, client, release, holding } = await oneSlotServer();
     const failures: string[] = [];
+    const { promise: turnedAway, resolve: onTurnedAway } = Promise.withResolvers<void>();
     const second = fetchFromHolders(client, [server.peerId], hash, {
       maxBytes: MiB,
       signal: deadline(),
       busyRetryMs: 20,
-      onFailure: (_peer, error) => failures.push(error.name),
+      onFailure: (_peer, error) => {
+        failures.push(error.name);
+        onTurnedAway();
+      },
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Free the slot only once the second pull has been turned away at least once.
+    await turnedAway;
     release();
     await holding;
     expect(await second).toEqual(blob);
