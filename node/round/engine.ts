@@ -428,22 +428,6 @@ export class RoundEngine {
   #onVersion(from: PeerIdString, advert: VersionAdvert, now: number, effects: Effect[]): void {
     const head = this.#head;
     if (head === undefined) return;
-    if (advert.hash === head.hash && head.parent === undefined) {
-      // We caught up to this version without its advert: now we know where it came from.
-      this.#head = {
-        ...head,
-        parent: advert.parent,
-        contributors: advert.contributors,
-        merged: advert.merged,
-        curator: from,
-        bytes: advert.bytes,
-        ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
-      };
-      effects.push({ type: 'adopt', head: this.#head });
-      return;
-    }
-    if (advert.hash === head.hash || head.merged.includes(advert.hash)) return;
-    this.#versions.set(advert.hash, { advert, from });
     const asHead: Head = {
       round: advert.round,
       hash: advert.hash,
@@ -454,6 +438,14 @@ export class RoundEngine {
       bytes: advert.bytes,
       ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
     };
+    if (advert.hash === head.hash && head.parent === undefined) {
+      // We caught up to this version without its advert: now we know where it came from.
+      this.#head = asHead;
+      effects.push({ type: 'adopt', head: asHead });
+      return;
+    }
+    if (advert.hash === head.hash || head.merged.includes(advert.hash)) return;
+    this.#versions.set(advert.hash, { advert, from });
     if (advert.round > head.round) {
       if (this.#fetching.has(advert.hash)) {
         this.#fetching.set(advert.hash, asHead); // now with its provenance
