@@ -11,7 +11,7 @@ import { loadOrCreateIdentity } from '../host/identity.ts';
 import { systemClock, type Clock } from '../round/ports.ts';
 import { openTaskStore, type TaskStore } from '../store/index.ts';
 import type { TaskManifest } from '../task/manifest.ts';
-import { taskDataSchema, taskModelSpec } from '../task/manifest.ts';
+import { TASK_DEFAULTS, taskDataSchema, taskModelSpec } from '../task/manifest.ts';
 import { Learner } from './learner.ts';
 import { RoundEngine } from '../round/engine.ts';
 import { GossipEngine } from '../round/gossip-engine.ts';
@@ -145,7 +145,15 @@ export function createEngine(task: TaskManifest, self: string, presenceIntervalM
         ...(task.stopping.targetAccuracy === undefined ? {} : { targetAccuracy: task.stopping.targetAccuracy }),
       });
     case 'gossip':
-      return new GossipEngine({ self, task: task.id, gossipIntervalMs: task.timing.collectionWindowMs, presenceIntervalMs, peerTimeoutMs, ...maxRounds });
+      return new GossipEngine({
+        self,
+        task: task.id,
+        gossipIntervalMs: task.timing.collectionWindowMs,
+        neighbours: task.gossip?.neighbours ?? TASK_DEFAULTS.gossipNeighbours,
+        presenceIntervalMs,
+        peerTimeoutMs,
+        ...maxRounds,
+      });
     default: {
       const unknown: never = task.mode;
       throw new Error(`unknown task mode ${String(unknown)}`);

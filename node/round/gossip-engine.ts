@@ -1,15 +1,16 @@
 /**
  * The round engine in gossip mode (gossip learning: Ormándi et al. 2013, Hegedűs et al. 2019):
- * no curator, no global round. Every gossip period a peer pulls the current model of one live
- * neighbour, merges it with its own weighted by age (samples each model has been trained on),
- * trains the merge on its local data and announces the result. A peer's "round" counts its own
- * update cycles. Pure state machine, like the curator engine (see events.ts).
+ * no curator, no global round. Every gossip period a peer pulls the current models of up to
+ * `neighbours` live neighbours (one in classic gossip learning; all s of them in Epidemic
+ * Learning, de Vos et al. 2023), merges them with its own weighted by age (samples each model
+ * has been trained on), trains the merge on its local data and announces the result. A peer's
+ * "round" counts its own update cycles. Pure state machine, like the curator engine (events.ts).
  *
- *   merged = (a_own + 1)·w_own + (a_their + 1)·w_their, normalised;  age = max(a_own, a_their)
+ *   merged = Σ (a_i + 1)·w_i / Σ (a_i + 1) over own and pulled models;  age = max a_i
  *   then train: age += local samples
  *
- * The neighbour is chosen deterministically from sha256("gossip" ‖ self ‖ cycle) over the sorted
- * live peers whose head differs from ours, so a run replays exactly in the simulator.
+ * Neighbours are drawn deterministically from sha256("gossip" ‖ self ‖ cycle [‖ draw]) over the
+ * sorted live peers whose head differs from ours, so a run replays exactly in the simulator.
  */
 import { createHash } from 'node:crypto';
 import type { Advert, Hash, PeerIdString } from '../../protocols/messages.ts';
@@ -22,6 +23,8 @@ export interface GossipEngineConfig {
   readonly gossipIntervalMs: number;
   readonly presenceIntervalMs: number;
   readonly peerTimeoutMs: number;
+  /** Most neighbours whose models are pulled and merged per cycle (≥ 1). */
+  readonly neighbours: number;
   /** Stop after this many own update cycles. */
   readonly maxRounds?: number;
 }
@@ -32,7 +35,18 @@ interface Neighbour {
   readonly seen: number;
 }
 
-type Step = { readonly kind: 'idle' } | { readonly kind: 'pulling'; readonly from: PeerIdString; readonly hash: Hash; readonly age: number } | { readonly kind: 'merging' } | { readonly kind: 'training' };
+/** A neighbour's model being pulled this cycle: every neighbour announcing it is a holder. */
+interface Pull {
+  readonly hash: Hash;
+  readonly age: number;
+  readonly holders: readonly PeerIdString[];
+}
+
+type Step =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'pulling'; readonly pulls: readonly Pull[]; readonly waiting: Set<Hash>; readonly arrived: Set<Hash> }
+  | { readonly kind: 'merging' }
+  | { readonly kind: 'training' };
 
 export class GossipEngine {
   readonly config: GossipEngineConfig;
@@ -74,11 +88,11 @@ export class GossipEngine {
         else if (event.timer === 'gossip') this.#startCycle(event.now, effects);
         break;
       case 'fetched':
-        this.#onFetched(event.hash, effects);
+        this.#onPullEnded(event.hash, true, effects);
         break;
       case 'fetch-failed':
-        effects.push({ type: 'log', level: 'warn', message: `could not pull ${event.hash.slice(0, 12)}: ${event.reason}; training on our own model this cycle` });
-        this.#train(effects);
+        effects.push({ type: 'log', level: 'warn', message: `could not pull ${event.hash.slice(0, 12)}: ${event.reason}; merging without it this cycle` });
+        this.#onPullEnded(event.hash, false, effects);
         break;
       case 'merged':
         this.#step = { kind: 'training' };
@@ -121,15 +135,25 @@ export class GossipEngine {
     if (rearm) effects.push({ type: 'set-timer', timer: 'presence', delayMs: this.config.presenceIntervalMs });
   }
 
-  /** The neighbour to pull from this cycle, or undefined when none is live with another model. */
-  #pickNeighbour(now: number): [PeerIdString, Neighbour] | undefined {
+  /**
+   * This cycle's pulls: up to `neighbours` live neighbours whose head differs from ours, drawn
+   * without replacement (draw j takes index sha256-derived mod the count left), their models
+   * deduplicated by hash.
+   */
+  #pickPulls(now: number): Pull[] {
     const head = this.#head!;
     const candidates = [...this.#neighbours]
       .filter(([peer, n]) => peer !== this.config.self && now - n.seen <= this.config.peerTimeoutMs && n.head !== head.hash)
       .sort(([a], [b]) => (a < b ? -1 : 1));
-    if (candidates.length === 0) return undefined;
-    const digest = createHash('sha256').update(`gossip\0${this.config.self}\0${head.round}`, 'utf8').digest();
-    return candidates[digest.readUInt32BE(0) % candidates.length];
+    const pulls = new Map<Hash, Pull>();
+    for (let draw = 0; draw < this.config.neighbours && candidates.length > 0; draw++) {
+      const seed = `gossip\0${this.config.self}\0${head.round}${draw === 0 ? '' : `\0${draw}`}`;
+      const index = createHash('sha256').update(seed, 'utf8').digest().readUInt32BE(0) % candidates.length;
+      const [peer, neighbour] = candidates.splice(index, 1)[0]!;
+      const known = pulls.get(neighbour.head);
+      pulls.set(neighbour.head, { hash: neighbour.head, age: Math.max(neighbour.age, known?.age ?? 0), holders: [...(known?.holders ?? []), peer] });
+    }
+    return [...pulls.values()];
   }
 
   #startCycle(now: number, effects: Effect[]): void {
@@ -139,31 +163,34 @@ export class GossipEngine {
       effects.push({ type: 'log', level: 'info', message: `cycle ${this.round} still busy (${this.#step.kind}) at the next gossip tick; skipping a tick` });
       return;
     }
-    const picked = this.#pickNeighbour(now);
-    if (picked === undefined) {
+    const pulls = this.#pickPulls(now);
+    if (pulls.length === 0) {
       this.#train(effects);
       return;
     }
-    const [from, neighbour] = picked;
-    this.#step = { kind: 'pulling', from, hash: neighbour.head, age: neighbour.age };
-    effects.push({ type: 'fetch-version', hash: neighbour.head, round: this.round, holders: [from] });
+    this.#step = { kind: 'pulling', pulls, waiting: new Set(pulls.map((pull) => pull.hash)), arrived: new Set() };
+    for (const pull of pulls) effects.push({ type: 'fetch-version', hash: pull.hash, round: this.round, holders: pull.holders });
   }
 
-  #onFetched(hash: Hash, effects: Effect[]): void {
+  /** A pull of this cycle ended (`pulled` false: it failed); once all have, merge what arrived. */
+  #onPullEnded(hash: Hash, pulled: boolean, effects: Effect[]): void {
     const step = this.#step;
     const head = this.#head;
-    if (step.kind !== 'pulling' || step.hash !== hash || head === undefined) return;
+    if (step.kind !== 'pulling' || head === undefined) return;
+    if (!step.waiting.delete(hash)) return;
+    if (pulled) step.arrived.add(hash);
+    if (step.waiting.size > 0) return;
+    // Merged in draw order, whatever order the pulls ended in, so a run replays exactly.
+    const fetched = step.pulls.filter((pull) => step.arrived.has(pull.hash));
+    if (fetched.length === 0) {
+      this.#train(effects);
+      return;
+    }
     this.#step = { kind: 'merging' };
-    effects.push({
-      type: 'merge',
-      round: this.round,
-      parent: head.hash,
-      leaves: [
-        { hash: head.hash, samples: this.#age + 1, holders: [] },
-        { hash, samples: step.age + 1, holders: [step.from] },
-      ],
-    });
-    this.#age = Math.max(this.#age, step.age);
+    const own = { hash: head.hash, samples: this.#age + 1, holders: [] };
+    const theirs = fetched.map((pull) => ({ hash: pull.hash, samples: pull.age + 1, holders: pull.holders }));
+    effects.push({ type: 'merge', round: this.round, parent: head.hash, leaves: [own, ...theirs] });
+    this.#age = Math.max(this.#age, ...fetched.map((pull) => pull.age));
   }
 
   #train(effects: Effect[]): void {

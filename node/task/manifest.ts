@@ -1,6 +1,6 @@
 /**
  * Task manifests: what a federation trains (model, data schema, training plan, stopping rule,
- * cohort, aggregation, timing, encoding, mode), read from YAML or JSON. Parsing reports every
+ * cohort, aggregation, timing, encoding, mode, gossip), read from YAML or JSON. Parsing reports every
  * problem at once with its field path, rejects unknown fields, and fills the defaults that the
  * doc comments below state (this file is the one place the defaults are defined).
  */
@@ -54,6 +54,7 @@ export const TASK_DEFAULTS = {
   maxBlobBytes: 64 * 1024 * 1024,
   encoding: 'int8',
   mode: 'curator',
+  gossipNeighbours: 1,
 } as const;
 
 /**
@@ -108,6 +109,12 @@ export interface TaskTiming {
   readonly maxBlobBytes: number;
 }
 
+/** Gossip mode's settings; the section is absent from a manifest that does not give it. */
+export interface TaskGossip {
+  /** Most neighbours whose models a peer pulls and merges each gossip cycle, whole number ≥ 1. Default 1. */
+  readonly neighbours: number;
+}
+
 /**
  * A validated task manifest with every default filled in. It is plain data (its own JSON
  * document form): the signed form and the task hash are computed from it directly.
@@ -129,6 +136,8 @@ export interface TaskManifest {
   readonly encoding: WeightsEncoding;
   /** curator | gossip. Default curator. */
   readonly mode: TaskMode;
+  /** Read in gossip mode only; absent when not given (then `neighbours` is 1). */
+  readonly gossip?: TaskGossip;
 }
 
 /** A manifest that cannot be used; `problems` lists every problem found, each with its field path. */
@@ -145,7 +154,7 @@ export class TaskManifestError extends GossipflError {
   }
 }
 
-const TOP_KEYS = ['version', 'id', 'description', 'model', 'data', 'training', 'stopping', 'cohort', 'aggregation', 'timing', 'encoding', 'mode'] as const;
+const TOP_KEYS = ['version', 'id', 'description', 'model', 'data', 'training', 'stopping', 'cohort', 'aggregation', 'timing', 'encoding', 'mode', 'gossip'] as const;
 const WHOLE_AT_LEAST_1 = { integer: true, min: 1, expected: 'a whole number ≥ 1' } as const;
 const POSITIVE = { above: 0, expected: 'a positive number' } as const;
 const UNIT_INTERVAL = { above: 0, max: 1, expected: 'a number in (0, 1]' } as const;
@@ -316,6 +325,15 @@ function readAggregation(root: Mapping, problems: Problems): TaskAggregation | u
   }
 }
 
+/** The gossip section; null when the manifest does not give it, undefined after a problem. */
+function readGossip(root: Mapping, problems: Problems): TaskGossip | null | undefined {
+  const gossip = mappingField(root, 'gossip', '', problems, false);
+  if (gossip === undefined) return root['gossip'] === undefined || root['gossip'] === null ? null : undefined;
+  checkKnownKeys(gossip, ['neighbours'], 'gossip', problems);
+  const neighbours = numberField(gossip, 'neighbours', 'gossip', problems, WHOLE_AT_LEAST_1, TASK_DEFAULTS.gossipNeighbours);
+  return neighbours === undefined ? undefined : { neighbours };
+}
+
 function readTiming(root: Mapping, problems: Problems): TaskTiming | undefined {
   const timing = mappingField(root, 'timing', '', problems, false) ?? {};
   checkKnownKeys(timing, ['collectionWindowMs', 'curatorDeadlineMs', 'maxBlobBytes'], 'timing', problems);
@@ -356,9 +374,10 @@ export function validateTaskManifest(value: unknown, source: string): TaskManife
   const timing = readTiming(value, problems);
   const encoding = choiceField<WeightsEncoding>(value, 'encoding', '', problems, ENCODINGS, TASK_DEFAULTS.encoding);
   const mode = choiceField<TaskMode>(value, 'mode', '', problems, TASK_MODES, TASK_DEFAULTS.mode);
+  const gossip = readGossip(value, problems);
   if (problems.list.length > 0) throw new TaskManifestError(source, problems.list);
   // Every reader returns undefined only after adding a problem, so these are all set here.
-  if (id === undefined || model === undefined || data === undefined || training === undefined || stopping === undefined || cohort === undefined || aggregation === undefined || timing === undefined || encoding === undefined || mode === undefined) {
+  if (id === undefined || model === undefined || data === undefined || training === undefined || stopping === undefined || cohort === undefined || aggregation === undefined || timing === undefined || encoding === undefined || mode === undefined || gossip === undefined) {
     throw new TaskManifestError(source, ['internal error: a field failed validation without a reported problem']);
   }
   return {
@@ -374,6 +393,7 @@ export function validateTaskManifest(value: unknown, source: string): TaskManife
     timing,
     encoding,
     mode,
+    ...(gossip === null ? {} : { gossip }),
   };
 }
 

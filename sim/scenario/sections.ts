@@ -431,7 +431,7 @@ export function readEvaluation(root: Mapping, problems: Problems): ScenarioEvalu
 export function readTask(root: Mapping, id: string | undefined, data: ScenarioData | undefined, problems: Problems, source: string): TaskManifest | undefined {
   const value = root['task'];
   if (!given(root, 'task')) {
-    problems.add('task', 'is required (a task manifest body: model, stopping, and optionally training, cohort, aggregation, timing, encoding)');
+    problems.add('task', 'is required (a task manifest body: model, stopping, and optionally training, cohort, aggregation, timing, encoding, gossip)');
     return undefined;
   }
   if (!isMapping(value)) {

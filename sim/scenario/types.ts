@@ -26,7 +26,7 @@ export const MAX_LABEL_CHARS = 28;
 export const VARIANT_KEYS = ['algorithm', 'label', 'partition', 'topology', 'network', 'churn', 'task'] as const;
 
 /** Task sections an `algorithms` entry may override; the first four are merged field by field, the rest replaced. */
-export const TASK_OVERRIDE_KEYS = ['training', 'stopping', 'cohort', 'timing', 'model', 'aggregation', 'encoding'] as const;
+export const TASK_OVERRIDE_KEYS = ['training', 'stopping', 'cohort', 'timing', 'model', 'aggregation', 'encoding', 'gossip'] as const;
 export const MERGED_TASK_SECTIONS: readonly string[] = ['training', 'stopping', 'cohort', 'timing'];
 
 /** Scenario names: lowercase slug, 3–64 characters of `[a-z0-9-]`, starting with a letter or digit. */

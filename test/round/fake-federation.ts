@@ -21,6 +21,8 @@ export interface FakeOptions {
   readonly peers: number;
   /** Default curator. Gossip mode uses the collection window as its gossip period. */
   readonly mode?: 'curator' | 'gossip';
+  /** Gossip mode: most neighbours pulled per cycle. Default 1. */
+  readonly gossipNeighbours?: number;
   readonly config?: Partial<Omit<EngineConfig, 'self'>>;
   readonly latencyMs?: number;
   readonly trainMs?: number;
@@ -49,7 +51,7 @@ export class FakeFederation {
   readonly genesis: Head;
 
   constructor(options: FakeOptions) {
-    this.#options = { latencyMs: 5, trainMs: 100, aggregateMs: 20, mode: 'curator', ...options, config: options.config ?? {} };
+    this.#options = { latencyMs: 5, trainMs: 100, aggregateMs: 20, mode: 'curator', gossipNeighbours: 1, ...options, config: options.config ?? {} };
     this.peers = Array.from({ length: options.peers }, (_, i) => `peer-${String(i).padStart(2, '0')}`);
     const genesisHash = sha('genesis');
     this.values.set(genesisHash, 0);
@@ -75,7 +77,7 @@ export class FakeFederation {
     const config = this.configFor(peer);
     const engine =
       this.#options.mode === 'gossip'
-        ? new GossipEngine({ self: peer, task: config.task, gossipIntervalMs: config.collectionWindowMs, presenceIntervalMs: config.presenceIntervalMs, peerTimeoutMs: config.peerTimeoutMs, ...(config.maxRounds === undefined ? {} : { maxRounds: config.maxRounds }) })
+        ? new GossipEngine({ self: peer, task: config.task, gossipIntervalMs: config.collectionWindowMs, neighbours: this.#options.gossipNeighbours, presenceIntervalMs: config.presenceIntervalMs, peerTimeoutMs: config.peerTimeoutMs, ...(config.maxRounds === undefined ? {} : { maxRounds: config.maxRounds }) })
         : new RoundEngine(config);
     this.engines.set(peer, engine);
     this.#hold(head.hash, peer);

@@ -166,6 +166,17 @@ mode: swarm
     expect(problems).toHaveLength(14);
   });
 
+  it('reads the gossip section only when given: neighbours default 1, a whole number ≥ 1', () => {
+    expect(parseTaskManifest(MINIMAL_YAML, 'x').gossip).toBeUndefined();
+    expect(parseTaskManifest(`${MINIMAL_YAML}mode: gossip\ngossip: {}\n`, 'x').gossip).toEqual({ neighbours: 1 });
+    expect(parseTaskManifest(`${MINIMAL_YAML}mode: gossip\ngossip: { neighbours: 7 }\n`, 'x').gossip).toEqual({ neighbours: 7 });
+    expect(problemsOf(`${MINIMAL_YAML}gossip: { neighbours: 0, fanout: 2 }\n`)).toEqual([
+      'gossip: unknown field "fanout" (known fields: neighbours)',
+      'gossip.neighbours: must be a whole number ≥ 1, got 0',
+    ]);
+    expect(problemsOf(`${MINIMAL_YAML}gossip: 7\n`)).toEqual(['gossip: must be a mapping of fields, got 7']);
+  });
+
   it('checks the training plan through planProblems, with field paths', () => {
     const problems = problemsOf(`${MINIMAL_YAML}training: { epochs: 2.5, batchSize: 0, learningRate: 0 }\n`);
     expect(problems).toEqual([
