@@ -57,6 +57,11 @@ export interface VersionAdvert {
   readonly merged: readonly Hash[];
   /** The curator's evaluation of the version on its own held-out validation data, if it has any. */
   readonly metrics?: ValidationMetrics;
+  /**
+   * The version's patch blob: version − parent in the task's delta encoding, from which a peer
+   * holding `parent` rebuilds the version exactly. Absent for merges and versions with server state.
+   */
+  readonly patch?: Hash;
   readonly sentAt: number;
 }
 

@@ -2,7 +2,9 @@
  * The learning half of a peer: the task's TF.js model and the operations the round engine
  * asks for, on blobs. A version blob is the model's weights — followed by the aggregation
  * strategy's server state (`server-state/<i>` tensors), if it has any — in the GFLW f32
- * encoding; a delta blob is w − base in the task's delta encoding.
+ * encoding; a delta blob is w − base in the task's delta encoding. A version aggregated without
+ * server state also has a patch blob, version − parent in the delta encoding, from which a peer
+ * holding the parent rebuilds the version exactly (the version is defined as parent + patch).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { createStrategy } from '../aggregate/index.ts';
@@ -14,6 +16,7 @@ import { readWeights, writeWeights } from '../learn/model-weights.ts';
 import { Rng } from '../learn/rng.ts';
 import { evaluate, trainLocal, type EvalMetrics, type TrainMetrics as TrainerMetrics, type TrainingPlan } from '../learn/trainer.ts';
 import {
+  addScaledInto,
   allFinite,
   decodeWeights,
   encodeWeights,
@@ -53,6 +56,8 @@ export interface OfferedDelta {
 
 export interface AggregateResult {
   readonly blob: Uint8Array;
+  /** The version's patch blob (version − parent, task encoding); absent with server state. */
+  readonly patch?: Uint8Array;
   readonly accepted: readonly OfferedDelta[];
   readonly rejected: readonly { readonly from: string; readonly reason: string }[];
 }
@@ -216,7 +221,32 @@ export class Learner {
     }
     if (contributions.length === 0) return { blob: new Uint8Array(), accepted, rejected };
     const next = strategy.aggregate(base.weights, contributions);
-    return { blob: this.#encodeVersion(next, isStateful(strategy) ? strategy.exportState() : []), accepted, rejected };
+    if (isStateful(strategy)) return { blob: this.#encodeVersion(next, strategy.exportState()), accepted, rejected };
+    // The version is parent + decoded patch, so that a peer holding the parent rebuilds it bit for bit.
+    const update = new Float32Array(next.length);
+    subtractInto(update, next, base.weights);
+    const patch = encodeWeights({ manifest: this.#manifest, values: update }, this.#task.encoding);
+    return { blob: this.#patched(base.weights, patch), patch, accepted, rejected };
+  }
+
+  /**
+   * Rebuilds a version from its parent's blob and its patch blob (see the file comment). The
+   * caller checks the result's hash against the advertised version hash.
+   */
+  applyPatch(parentBlob: Uint8Array, patchBlob: Uint8Array): Uint8Array {
+    const parent = this.#decodeVersion(parentBlob);
+    if (parent.state.length > 0) throw new Error('the parent carries server state; versions with state have no patch');
+    return this.#patched(parent.weights, patchBlob);
+  }
+
+  /** The version blob parent + decode(patch), each sum one float32 addition. */
+  #patched(parent: Float32Array, patchBlob: Uint8Array): Uint8Array {
+    const update = decodeWeights(patchBlob, this.#manifest, { maxBytes: this.#task.timing.maxBlobBytes }).values;
+    const bad = allFinite(update);
+    if (bad >= 0) throw new Error(`patch value ${bad} is not finite`);
+    const version = parent.slice();
+    addScaledInto(version, update);
+    return this.#encodeVersion(version, []);
   }
 
   /** The sample-weighted average of same-round versions (weights and server state alike). */

@@ -6,8 +6,9 @@
 import type { Contributor, Hash } from '../../protocols/messages.ts';
 import type { GossipEngine } from '../round/gossip-engine.ts';
 import type { RoundEngine } from '../round/engine.ts';
-import type { Effect, EngineEvent, Head, TimerName } from '../round/events.ts';
+import type { Effect, EngineEvent, Head, TimerName, VersionPatch } from '../round/events.ts';
 import type { Clock, Transport } from '../round/ports.ts';
+import { hashBytes } from '../store/blobs.ts';
 import type { BlobStore, CheckpointStore, VersionStore } from '../store/index.ts';
 import type { Learner, OfferedDelta } from './learner.ts';
 
@@ -25,7 +26,7 @@ export interface RuntimeStore {
 }
 
 /** What the runtime needs of the learner: a peer's own, or one sharing a model in the simulator. */
-export type RuntimeLearner = Pick<Learner, 'genesisBlob' | 'checkVersion' | 'train' | 'trainModel' | 'validate' | 'aggregate' | 'merge'>;
+export type RuntimeLearner = Pick<Learner, 'genesisBlob' | 'checkVersion' | 'train' | 'trainModel' | 'validate' | 'aggregate' | 'applyPatch' | 'merge'>;
 
 export type PeerEvent =
   | { readonly type: 'adopted'; readonly head: Head }
@@ -212,6 +213,27 @@ export class PeerRuntime {
     }
   }
 
+  /**
+   * The version `hash` rebuilt from its patch when its base is held here, or undefined (then the
+   * caller pulls it whole): a patch that cannot be pulled or applied, or that rebuilds other
+   * bytes than the advertised hash, is logged and set aside.
+   */
+  async #rebuiltFromPatch(hash: Hash, patch: VersionPatch, holders: readonly string[]): Promise<Uint8Array | undefined> {
+    const { store, learner } = this.#init;
+    const base = await store.blobs.get(patch.base);
+    if (base === undefined) return undefined;
+    try {
+      const version = learner.applyPatch(base, await this.#blob(patch.hash, holders));
+      const rebuilt = hashBytes(version);
+      if (rebuilt !== hash) throw new Error(`it rebuilds ${rebuilt.slice(0, 12)}, not the advertised version`);
+      await store.blobs.put(version);
+      return version;
+    } catch (error) {
+      this.#emit({ type: 'log', level: 'warn', message: `patch ${patch.hash.slice(0, 12)} for version ${hash.slice(0, 12)} unusable (${(error as Error).message}); pulling the whole version` });
+      return undefined;
+    }
+  }
+
   #execute(effect: Effect): void {
     const { clock, transport, store, learner } = this.#init;
     const now = () => clock.now();
@@ -275,6 +297,7 @@ export class PeerRuntime {
             const contributors: Contributor[] = result.accepted.map((d) => ({ peer: d.from, delta: deltaOf.get(d.from)!, samples: d.samples }));
             if (contributors.length === 0) throw new Error(`no valid delta among ${effect.deltas.length}`);
             const version = await store.blobs.put(result.blob);
+            const patch = result.patch === undefined ? undefined : await store.blobs.put(result.patch);
             const metrics = await learner.validate(result.blob);
             return {
               type: 'aggregated',
@@ -286,6 +309,7 @@ export class PeerRuntime {
               contributors,
               rejected,
               ...(metrics === undefined ? {} : { metrics }),
+              ...(patch === undefined ? {} : { patch }),
             };
           },
           (reason) => ({ type: 'aggregate-failed', now: now(), round: effect.round, base: effect.base, reason }),
@@ -307,7 +331,9 @@ export class PeerRuntime {
         this.#background(
           effect,
           async () => {
-            const blob = await this.#blob(effect.hash, effect.holders);
+            const held = await store.blobs.get(effect.hash);
+            const rebuilt = held ?? (effect.patch === undefined ? undefined : await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders));
+            const blob = rebuilt ?? (await this.#blob(effect.hash, effect.holders));
             learner.checkVersion(blob);
             return { type: 'fetched', now: now(), hash: effect.hash };
           },

@@ -385,6 +385,7 @@ export class RoundEngine {
       contributors: head.contributors,
       merged: head.merged,
       ...(head.metrics === undefined ? {} : { metrics: head.metrics }),
+      ...(head.patch === undefined ? {} : { patch: head.patch }),
       sentAt: now,
     };
   }
@@ -437,6 +438,7 @@ export class RoundEngine {
       curator: from,
       bytes: advert.bytes,
       ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
+      ...(advert.patch === undefined ? {} : { patch: advert.patch }),
     };
     if (advert.hash === head.hash && head.parent === undefined) {
       // We caught up to this version without its advert: now we know where it came from.
@@ -453,7 +455,8 @@ export class RoundEngine {
       }
       if ([...this.#fetching.values()].some((pending) => pending.round > advert.round)) return;
       this.#fetching.set(advert.hash, asHead);
-      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#holdersOf(advert.hash, from) });
+      const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
+      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#holdersOf(advert.hash, from), ...patch });
       return;
     }
     if (advert.round !== head.round || advert.parent !== head.parent) return;
@@ -525,18 +528,6 @@ export class RoundEngine {
     }
     const head = this.#head;
     const contributors = [...event.contributors].sort((a, b) => (a.peer < b.peer ? -1 : 1));
-    const advert: VersionAdvert = {
-      kind: 'version',
-      task: this.config.task,
-      round: event.round,
-      hash: event.version,
-      parent: event.base,
-      bytes: event.bytes,
-      contributors,
-      merged: [],
-      ...(event.metrics === undefined ? {} : { metrics: event.metrics }),
-      sentAt: event.now,
-    };
     if (contributors.length === 0) return;
     if (head !== undefined && head.round === event.round && head.hash !== event.version) {
       const covered = contributors.every((c) => head.contributors.some((h) => h.peer === c.peer && h.delta === c.delta));
@@ -545,10 +536,6 @@ export class RoundEngine {
         return;
       }
     }
-    // Publish even if another version for this round got here first: ours may hold deltas it
-    // lacks, and every peer merges same-round siblings.
-    effects.push({ type: 'publish', advert });
-    this.#addHolder(event.version, this.config.self);
     const ours: Head = {
       round: event.round,
       hash: event.version,
@@ -558,7 +545,13 @@ export class RoundEngine {
       curator: this.config.self,
       bytes: event.bytes,
       ...(event.metrics === undefined ? {} : { metrics: event.metrics }),
+      ...(event.patch === undefined ? {} : { patch: event.patch }),
     };
+    const advert = this.#versionAdvert(ours, event.now)!;
+    // Publish even if another version for this round got here first: ours may hold deltas it
+    // lacks, and every peer merges same-round siblings.
+    effects.push({ type: 'publish', advert });
+    this.#addHolder(event.version, this.config.self);
     if (head !== undefined && head.round === event.round - 1 && head.hash === event.base) {
       this.#adopt(ours, event.now, effects, true);
     } else if (head !== undefined && head.round === event.round && head.parent === event.base) {

@@ -21,6 +21,14 @@ export interface Head {
   readonly bytes: number;
   /** The curator's validation metrics, when it published any. */
   readonly metrics?: ValidationMetrics;
+  /** The version's patch blob (version − parent), when its curator made one. */
+  readonly patch?: Hash;
+}
+
+/** A version's patch blob and the version it applies to (the version's parent). */
+export interface VersionPatch {
+  readonly hash: Hash;
+  readonly base: Hash;
 }
 
 export type TimerName = 'presence' | 'curate' | 'gossip';
@@ -80,6 +88,8 @@ export type EngineEvent =
       readonly contributors: readonly Contributor[];
       readonly rejected: readonly RejectedDelta[];
       readonly metrics?: ValidationMetrics;
+      /** The version's patch blob, when the learner made one. */
+      readonly patch?: Hash;
     }
   | { readonly type: 'aggregate-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string }
   | {
@@ -106,8 +116,11 @@ export type Effect =
   | { readonly type: 'aggregate'; readonly round: number; readonly base: Hash; readonly deltas: readonly DeltaOffer[] }
   /** Pull the leaves, store their sample-weighted average, report `merged`. */
   | { readonly type: 'merge'; readonly round: number; readonly parent: Hash; readonly leaves: readonly MergeLeaf[] }
-  /** Pull version blob `hash` from one of `holders`, report `fetched` or `fetch-failed`. */
-  | { readonly type: 'fetch-version'; readonly hash: Hash; readonly round: number; readonly holders: readonly PeerIdString[] }
+  /**
+   * Get version blob `hash` from one of `holders` — rebuilt from `patch` when one is given and
+   * its base is held locally, else pulled whole — and report `fetched` or `fetch-failed`.
+   */
+  | { readonly type: 'fetch-version'; readonly hash: Hash; readonly round: number; readonly holders: readonly PeerIdString[]; readonly patch?: VersionPatch }
   /** The peer moved to a new head: checkpoint it and record its provenance. */
   | { readonly type: 'adopt'; readonly head: Head }
   | { readonly type: 'set-timer'; readonly timer: TimerName; readonly delayMs: number }

@@ -121,6 +121,7 @@ export function encodeAdvert(advert: Advert, limits: AdvertLimits = DEFAULT_ADVE
                 samples: count(advert.metrics.samples, 'metrics.samples', failEncode),
               },
             }),
+        ...(advert.patch === undefined ? {} : { patch: hashToBytes(advert.patch, 'patch') }),
       };
       break;
     case 'presence':
@@ -199,6 +200,7 @@ export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_A
               samples: count(body.metrics.samples, 'metrics.samples', failDecode),
             },
           }),
+      ...(body.patch === undefined ? {} : { patch: bytesToHash(body.patch, 'patch') }),
       sentAt,
     };
   }

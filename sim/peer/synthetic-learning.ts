@@ -6,8 +6,9 @@
  * base; a version names its base and the deltas (or leaves) it averages, so two curators that
  * aggregate different sets make different versions, as real ones do.
  *
- * Token layout: "GFSY" (4 bytes) · kind (1 byte: 1 version, 2 delta) · declared size
- * (uint32 BE) · sha256 of what the blob is made of (32 bytes) · round (uint32 BE).
+ * Token layout: "GFSY" (4 bytes) · kind (1 byte: 1 version, 2 delta, 3 patch) · declared size
+ * (uint32 BE) · sha256 of what the blob is made of (32 bytes) · round (uint32 BE). An aggregated
+ * version's patch (delta-sized) carries the version's digest, so applying it rebuilds the version.
  */
 import { createHash } from 'node:crypto';
 import { GossipflError } from '../../node/errors.ts';
@@ -22,6 +23,7 @@ const MAGIC = [0x47, 0x46, 0x53, 0x59]; // "GFSY"
 const TOKEN_BYTES = 45;
 const VERSION = 1;
 const DELTA = 2;
+const PATCH = 3;
 
 export interface SyntheticLearningOptions {
   readonly peers: number;
@@ -46,6 +48,15 @@ function token(kind: number, size: number, round: number, ...parts: (string | Ui
   return bytes;
 }
 
+/** The same token as another kind and declared size (a version's patch, a patch's version). */
+function recast(blob: Uint8Array, kind: number, size: number): Uint8Array {
+  const bytes = blob.slice();
+  const view = new DataView(bytes.buffer);
+  view.setUint8(4, kind);
+  view.setUint32(5, size);
+  return bytes;
+}
+
 function read(blob: Uint8Array): { kind: number; size: number } {
   if (blob.byteLength !== TOKEN_BYTES || MAGIC.some((byte, i) => blob[i] !== byte)) {
     throw new SyntheticBlobError(`not a synthetic blob (${blob.byteLength} bytes, expected a ${TOKEN_BYTES}-byte GFSY token)`);
@@ -60,7 +71,7 @@ export function syntheticWireSize(blob: Uint8Array): number {
 }
 
 function expectKind(blob: Uint8Array, kind: number, what: string): void {
-  if (read(blob).kind !== kind) throw new SyntheticBlobError(`${what} is not a synthetic ${kind === VERSION ? 'version' : 'delta'}`);
+  if (read(blob).kind !== kind) throw new SyntheticBlobError(`${what} is not a synthetic ${kind === VERSION ? 'version' : kind === DELTA ? 'delta' : 'patch'}`);
 }
 
 export function syntheticLearning(options: SyntheticLearningOptions): SimLearning {
@@ -95,7 +106,13 @@ export function syntheticLearning(options: SyntheticLearningOptions): SimLearnin
       }
       if (accepted.length === 0) return { blob: new Uint8Array(), accepted, rejected };
       const parts = accepted.map((delta) => Buffer.from(delta.blob).toString('hex')).sort();
-      return { blob: token(VERSION, versionBytes, 0, 'aggregate', base, ...parts), accepted, rejected };
+      const version = token(VERSION, versionBytes, 0, 'aggregate', base, ...parts);
+      return { blob: version, patch: recast(version, PATCH, deltaBytes), accepted, rejected };
+    },
+    applyPatch: (base, patch) => {
+      expectKind(base, VERSION, 'the base');
+      expectKind(patch, PATCH, 'the patch');
+      return recast(patch, VERSION, versionBytes);
     },
     merge: (leaves) => {
       for (const leaf of leaves) expectKind(leaf.blob, VERSION, 'a leaf');

@@ -140,20 +140,22 @@ describe('privacy of a federation of real peers', () => {
     const blobs = exchanges.map(({ chunks }) => servedBlob(concat(chunks))).filter((blob) => blob !== undefined);
     expect(blobs.length).toBeGreaterThan(0);
 
-    // Every blob served is a GFLW encoding of exactly the model's tensors: a delta or a version.
+    // Every blob served is a GFLW encoding of exactly the model's tensors: a delta, a version's
+    // patch (peers holding the parent rebuild versions from it) or a version.
     const deltaHashes = new Set(decoded.flatMap((advert) => (advert.kind === 'delta' ? [advert.delta] : [])));
+    const patchHashes = new Set(decoded.flatMap((advert) => (advert.kind === 'version' && advert.patch !== undefined ? [advert.patch] : [])));
     const versionHashes = new Set(decoded.flatMap((advert) => (advert.kind === 'version' ? [advert.hash] : [])));
-    let deltas = 0;
-    let versions = 0;
+    const served = { deltas: 0, patches: 0, versions: 0 };
     for (const blob of blobs) {
       expect(decodeWeights(blob, model).manifest).toEqual(model);
       const hash = createHash('sha256').update(blob).digest('hex');
-      if (deltaHashes.has(hash)) deltas++;
-      else if (versionHashes.has(hash)) versions++;
-      else throw new Error(`served blob ${hash} is neither an advertised delta nor an advertised version`);
+      if (deltaHashes.has(hash)) served.deltas++;
+      else if (patchHashes.has(hash)) served.patches++;
+      else if (versionHashes.has(hash)) served.versions++;
+      else throw new Error(`served blob ${hash} is not an advertised delta, patch or version`);
     }
-    expect(deltas).toBeGreaterThan(0);
-    expect(versions).toBeGreaterThan(0);
+    expect(served.deltas).toBeGreaterThan(0);
+    expect(served.patches + served.versions).toBeGreaterThan(0);
 
     // No training row's bytes, no label run, in anything sent.
     const payloads = [...adverts.map(({ bytes }) => Buffer.from(bytes)), ...exchanges.map(({ chunks }) => concat(chunks))];
@@ -163,6 +165,6 @@ describe('privacy of a federation of real peers', () => {
     expect(bytesOf(world.shards[0]!.features).indexOf(patterns[0]!.bytes)).toBeGreaterThanOrEqual(0);
     const leaks = patterns.flatMap(({ what, bytes }) => payloads.flatMap((payload, i) => (payload.indexOf(bytes) >= 0 ? [`${what} in payload ${i}`] : [])));
     expect(leaks).toEqual([]);
-    console.log(`privacy: ${adverts.length} adverts, ${exchanges.length} blob exchanges (${deltas} deltas, ${versions} versions served), ${patterns.length} patterns checked`);
+    console.log(`privacy: ${adverts.length} adverts, ${exchanges.length} blob exchanges (${served.deltas} deltas, ${served.patches} patches, ${served.versions} versions served), ${patterns.length} patterns checked`);
   });
 });

@@ -52,6 +52,44 @@ describe('learner', () => {
     peer.dispose();
   });
 
+  it('makes a patch from which a peer holding the parent rebuilds the version bit for bit', async () => {
+    const peer = await learner({ model: { preset: 'logreg', seed: 1 } });
+    const other = await learner({ model: { preset: 'logreg', seed: 1 } });
+    const v0 = peer.genesisBlob();
+    const d1 = await peer.train(v0, 1);
+    const d2 = await other.train(v0, 1);
+    const result = peer.aggregate(v0, [
+      { from: 'a', blob: d1.blob, samples: d1.samples },
+      { from: 'b', blob: d2.blob, samples: 3 },
+    ]);
+    const patch = result.patch!;
+    // The patch is delta-encoded (int8 by default): about a quarter of the f32 version.
+    expect(patch.byteLength).toBeLessThan(result.blob.byteLength / 3);
+    expect(Buffer.from(other.applyPatch(v0, patch)).equals(Buffer.from(result.blob))).toBe(true);
+    // The version stays within int8 rounding of the exact FedAvg average.
+    const exact = decodeWeights(v0).values.map((w, i) => w + (decodeWeights(d1.blob).values[i]! * d1.samples + decodeWeights(d2.blob).values[i]! * 3) / (d1.samples + 3));
+    const made = decodeWeights(result.blob).values;
+    const step = Math.max(...made.map((w, i) => Math.abs(w - exact[i]!)));
+    expect(step).toBeGreaterThan(0);
+    expect(step).toBeLessThan(1e-3);
+    // Applied to another parent it makes another version; a non-patch is refused with a reason.
+    const v1 = result.blob;
+    expect(Buffer.from(other.applyPatch(v1, patch)).equals(Buffer.from(v1))).toBe(false);
+    expect(() => other.applyPatch(v0, Uint8Array.from([1, 2, 3]))).toThrow(/./);
+    peer.dispose();
+    other.dispose();
+  });
+
+  it('makes no patch for versions that carry server optimizer state', async () => {
+    const peer = await learner({ model: { preset: 'logreg', seed: 1 }, aggregation: { strategy: 'fedadam' } });
+    const v0 = peer.genesisBlob();
+    const d1 = await peer.train(v0, 1);
+    const result = peer.aggregate(v0, [{ from: 'a', blob: d1.blob, samples: d1.samples }]);
+    expect(result.patch).toBeUndefined();
+    expect(() => peer.applyPatch(result.blob, d1.blob)).toThrow(/server state/);
+    peer.dispose();
+  });
+
   it('carries the server optimizer state inside versions from curator to curator', async () => {
     const peer = await learner({ model: { preset: 'logreg', seed: 1 }, aggregation: { strategy: 'fedavgm', momentum: 0.9, serverLearningRate: 1 } });
     const v0 = peer.genesisBlob();

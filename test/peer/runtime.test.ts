@@ -31,8 +31,12 @@ async function learnerWithSeed(seed: number): Promise<Learner> {
   return Learner.create({ task: { ...task, model: { ...task.model, seed } }, model: { kind: 'preset', preset: 'mlp' }, shape: { featureCount: 784, classCount: 10 }, data, seed: 'runtime-test' });
 }
 
-/** One peer over a transport that only delivers what the test injects and serves one blob. */
-async function runPeer(remote: { hash: string; blob: Uint8Array }, script: (inject: (advert: ReceivedAdvert) => void, events: PeerEvent[]) => Promise<void>) {
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** One peer over a transport that only delivers what the test injects and serves the given blobs. */
+async function runPeer(blobs: readonly Uint8Array[], script: (inject: (advert: ReceivedAdvert) => void, events: PeerEvent[]) => Promise<void>, recordOf = sha256(blobs[0]!)) {
+  const served = new Map(blobs.map((blob) => [sha256(blob), blob]));
+  const fetched: string[] = [];
   const store = await openTaskStore(dir, task.id);
   const handlers: ((received: ReceivedAdvert) => void)[] = [];
   const transport: Transport = {
@@ -43,8 +47,10 @@ async function runPeer(remote: { hash: string; blob: Uint8Array }, script: (inje
       return () => {};
     },
     fetch: async (hash) => {
-      if (hash !== remote.hash) throw new Error('not held');
-      return remote.blob;
+      fetched.push(hash);
+      const blob = served.get(hash);
+      if (blob === undefined) throw new Error('not held');
+      return blob;
     },
     serve: async () => {},
     stop: async () => {},
@@ -65,7 +71,7 @@ async function runPeer(remote: { hash: string; blob: Uint8Array }, script: (inje
   try {
     const head = await runtime.start();
     await script((advert) => handlers.forEach((handler) => handler(advert)), events);
-    return { head, checkpoint: await store.checkpoint.load(), record: await store.versions.get(remote.hash) };
+    return { head, fetched, checkpoint: await store.checkpoint.load(), record: await store.versions.get(recordOf) };
   } finally {
     await runtime.stop();
     await store.close();
@@ -87,10 +93,10 @@ describe('peer runtime', () => {
     const other = await learnerWithSeed(2);
     const blob = other.genesisBlob(); // stands in for a round-2 version another peer holds
     other.dispose();
-    const remote = { hash: createHash('sha256').update(blob).digest('hex'), blob };
+    const remote = { hash: sha256(blob), blob };
     const presence: ReceivedAdvert = { from: 'peer-b', advert: { kind: 'presence', task: task.id, round: 2, head: remote.hash, age: 0, sentAt: Date.now() } };
 
-    const first = await runPeer(remote, async (inject, events) => {
+    const first = await runPeer([blob], async (inject, events) => {
       inject(presence);
       await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2), 'adoption of round 2');
     });
@@ -98,7 +104,7 @@ describe('peer runtime', () => {
     expect(first.record).toBeUndefined();
 
     const parent = 'ab'.repeat(32);
-    const second = await runPeer(remote, async (inject, events) => {
+    const second = await runPeer([blob], async (inject, events) => {
       inject(presence);
       await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2), 'adoption of round 2 again');
       inject({ from: 'peer-b', advert: { kind: 'version', task: task.id, round: 2, hash: remote.hash, parent, bytes: blob.byteLength, contributors: [], merged: [], sentAt: Date.now() } });
@@ -107,5 +113,40 @@ describe('peer runtime', () => {
     expect(second.head.round).toBe(0);
     expect(second.checkpoint).toMatchObject({ round: 2, head: remote.hash });
     expect(second.record).toMatchObject({ round: 2, parent, curator: 'peer-b' });
+  });
+
+  it('rebuilds an advertised version from its patch, and pulls it whole when the patch does not rebuild it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
+    const curator = await learnerWithSeed(1); // the same genesis as the peer under test
+    const genesis = curator.genesisBlob();
+    const trained = await curator.train(genesis, 1);
+    const made = curator.aggregate(genesis, [{ from: 'peer-c', blob: trained.blob, samples: trained.samples }]);
+    const other = curator.aggregate(genesis, [{ from: 'peer-c', blob: trained.blob, samples: trained.samples }, { from: 'peer-d', blob: (await curator.train(genesis, 2)).blob, samples: 5 }]);
+    curator.dispose();
+    const version = made.blob;
+    const advert = (patch: Uint8Array): ReceivedAdvert => ({
+      from: 'peer-b',
+      advert: { kind: 'version', task: task.id, round: 1, hash: sha256(version), parent: sha256(genesis), bytes: version.byteLength, contributors: [{ peer: 'peer-c', delta: sha256(trained.blob), samples: trained.samples }], merged: [], patch: sha256(patch), sentAt: Date.now() },
+    });
+    const adoptedRound1 = (events: PeerEvent[]) => events.some((e) => e.type === 'adopted' && e.head.round === 1);
+
+    const patched = await runPeer([version, made.patch!], async (inject, events) => {
+      inject(advert(made.patch!));
+      await until(() => adoptedRound1(events), 'adoption of round 1');
+    }, sha256(version));
+    expect(patched.fetched).toEqual([sha256(made.patch!)]);
+    expect(patched.checkpoint).toMatchObject({ round: 1, head: sha256(version) });
+    await rm(dir, { recursive: true, force: true });
+
+    dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
+    const warnings: string[] = [];
+    const whole = await runPeer([version, other.patch!], async (inject, events) => {
+      inject(advert(other.patch!)); // another version's patch: rebuilds the wrong bytes
+      await until(() => adoptedRound1(events), 'adoption of round 1 after a bad patch');
+      warnings.push(...events.flatMap((e) => (e.type === 'log' && e.level === 'warn' ? [e.message] : [])));
+    }, sha256(version));
+    expect(whole.fetched).toEqual([sha256(other.patch!), sha256(version)]);
+    expect(warnings.some((w) => /patch .* unusable \(it rebuilds .*, not the advertised version\); pulling the whole version/.test(w))).toBe(true);
+    expect(whole.checkpoint).toMatchObject({ round: 1, head: sha256(version) });
   });
 });

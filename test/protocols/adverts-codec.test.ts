@@ -77,7 +77,8 @@ function decodeError(bytes: Uint8Array): AdvertDecodeError {
 describe('advert codec', () => {
   it('round-trips all three kinds exactly', async () => {
     const measured: VersionAdvert = { ...(await version(2)), metrics: { loss: 0.25, accuracy: 0.925, samples: 120 } };
-    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }, measured];
+    const patched: VersionAdvert = { ...(await version(2)), patch: hash('7') };
+    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }, measured, patched];
     for (const advert of adverts) {
       const bytes = encodeAdvert(advert);
       expect(decodeAdvert(bytes)).toEqual(advert);
@@ -184,6 +185,7 @@ describe('advert codec', () => {
       [{ ...delta, delta: 'abc' }, /delta must be a sha256 hash/],
       [{ ...delta, task: '' }, /empty task id/],
       [{ ...presence, age: -3 }, /age must be an integer/],
+      [{ ...(await version(1)), patch: 'abc' }, /patch must be a sha256 hash/],
       [{ ...(await version(1)), contributors: [{ peer: 'not-a-peer', delta: hash('1'), samples: 1 }] }, /contributors\[0\]\.peer must be a peer id/],
     ];
     for (const [advert, reason] of cases) expect(() => encodeAdvert(advert)).toThrow(reason);

@@ -93,6 +93,10 @@ export declare namespace AdvertEnvelope {
         field: '$.version.metrics.samples';
         value: number;
     }
+    interface AdvertEnvelopeVersionPatchFieldEvent {
+        field: '$.version.patch';
+        value: Uint8Array<ArrayBuffer>;
+    }
     interface AdvertEnvelopePresenceRoundFieldEvent {
         field: '$.presence.round';
         value: number;
@@ -107,7 +111,7 @@ export declare namespace AdvertEnvelope {
     }
     function encode(obj: Partial<AdvertEnvelope>): Uint8Array<ArrayBuffer>;
     function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): AdvertEnvelope;
-    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopeVersionMetricsLossFieldEvent | AdvertEnvelopeVersionMetricsAccuracyFieldEvent | AdvertEnvelopeVersionMetricsSamplesFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopeVersionMetricsLossFieldEvent | AdvertEnvelopeVersionMetricsAccuracyFieldEvent | AdvertEnvelopeVersionMetricsSamplesFieldEvent | AdvertEnvelopeVersionPatchFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
 }
 export interface DeltaBody {
     round: number;
@@ -183,6 +187,7 @@ export interface VersionBody {
     contributors: Contributor[];
     merged: Uint8Array<ArrayBuffer>[];
     metrics?: VersionMetrics;
+    patch?: Uint8Array<ArrayBuffer>;
 }
 export declare namespace VersionBody {
     const codec: () => Codec<VersionBody>;
@@ -234,9 +239,13 @@ export declare namespace VersionBody {
         field: '$.metrics.samples';
         value: number;
     }
+    interface VersionBodyPatchFieldEvent {
+        field: '$.patch';
+        value: Uint8Array<ArrayBuffer>;
+    }
     function encode(obj: Partial<VersionBody>): Uint8Array<ArrayBuffer>;
     function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): VersionBody;
-    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent | VersionBodyMetricsLossFieldEvent | VersionBodyMetricsAccuracyFieldEvent | VersionBodyMetricsSamplesFieldEvent>;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent | VersionBodyMetricsLossFieldEvent | VersionBodyMetricsAccuracyFieldEvent | VersionBodyMetricsSamplesFieldEvent | VersionBodyPatchFieldEvent>;
 }
 export interface VersionMetrics {
     loss: number;

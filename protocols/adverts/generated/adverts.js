@@ -443,6 +443,10 @@ export var VersionBody;
                     w.uint32(58);
                     VersionMetrics.codec().encode(obj.metrics, w);
                 }
+                if (obj.patch != null) {
+                    w.uint32(66);
+                    w.bytes(obj.patch);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -495,6 +499,10 @@ export var VersionBody;
                             obj.metrics = VersionMetrics.codec().decode(reader, reader.uint32(), {
                                 limits: opts.limits?.metrics
                             });
+                            break;
+                        }
+                        case 8: {
+                            obj.patch = reader.bytes();
                             break;
                         }
                         default: {
@@ -572,6 +580,13 @@ export var VersionBody;
                             yield* VersionMetrics.codec().stream(reader, reader.uint32(), `${prefix}.metrics`, {
                                 limits: opts.limits?.metrics
                             });
+                            break;
+                        }
+                        case 8: {
+                            yield {
+                                field: `${prefix}.patch`,
+                                value: reader.bytes()
+                            };
                             break;
                         }
                         default: {
