@@ -66,6 +66,13 @@ function isStateful(strategy: AggregationStrategy): strategy is StatefulStrategy
   return 'exportState' in strategy;
 }
 
+/**
+ * The last version rebuilt from each patch blob (by identity), with the parent and model layout it
+ * was rebuilt from. Simulated peers share their blobs, so 1,000 of them rebuilding one version do
+ * the work once; a real peer rebuilds each version once anyway.
+ */
+const rebuilt = new WeakMap<Uint8Array, { readonly parent: Uint8Array; readonly manifest: WeightsManifest; readonly version: Uint8Array }>();
+
 export class Learner {
   readonly #slot: ModelSlot;
   /** Whether this learner made its slot (and so disposes of it). */
@@ -234,9 +241,13 @@ export class Learner {
    * caller checks the result's hash against the advertised version hash.
    */
   applyPatch(parentBlob: Uint8Array, patchBlob: Uint8Array): Uint8Array {
+    const known = rebuilt.get(patchBlob);
+    if (known !== undefined && known.parent === parentBlob && known.manifest === this.#manifest) return known.version;
     const parent = this.#decodeVersion(parentBlob);
     if (parent.state.length > 0) throw new Error('the parent carries server state; versions with state have no patch');
-    return this.#patched(parent.weights, patchBlob);
+    const version = this.#patched(parent.weights, patchBlob);
+    rebuilt.set(patchBlob, { parent: parentBlob, manifest: this.#manifest, version });
+    return version;
   }
 
   /** The version blob parent + decode(patch), each sum one float32 addition. */
