@@ -331,9 +331,11 @@ export class PeerRuntime {
         this.#background(
           effect,
           async () => {
-            const held = await store.blobs.get(effect.hash);
-            const rebuilt = held ?? (effect.patch === undefined ? undefined : await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders));
-            const blob = rebuilt ?? (await this.#blob(effect.hash, effect.holders));
+            // Held already, else rebuilt from its patch, else pulled whole.
+            const blob =
+              (await store.blobs.get(effect.hash)) ??
+              (effect.patch === undefined ? undefined : await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders)) ??
+              (await this.#blob(effect.hash, effect.holders));
             learner.checkVersion(blob);
             return { type: 'fetched', now: now(), hash: effect.hash };
           },
