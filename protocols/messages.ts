@@ -58,8 +58,8 @@ export interface VersionAdvert {
   /** The curator's evaluation of the version on its own held-out validation data, if it has any. */
   readonly metrics?: ValidationMetrics;
   /**
-   * The version's patch blob: version − parent in the task's delta encoding, from which a peer
-   * holding `parent` rebuilds the version exactly. Absent for merges and versions with server state.
+   * The version's patch blob: version − parent in f16, from which a peer holding `parent`
+   * rebuilds the version exactly. Absent for merges, versions with server state and f32-delta tasks.
    */
   readonly patch?: Hash;
   readonly sentAt: number;

@@ -3,8 +3,8 @@
  * asks for, on blobs. A version blob is the model's weights — followed by the aggregation
  * strategy's server state (`server-state/<i>` tensors), if it has any — in the GFLW f32
  * encoding; a delta blob is w − base in the task's delta encoding. A version aggregated without
- * server state also has a patch blob, version − parent in the delta encoding, from which a peer
- * holding the parent rebuilds the version exactly (the version is defined as parent + patch).
+ * server state also has a patch blob, version − parent in f16, from which a peer holding the parent
+ * rebuilds the version exactly (the version is defined as parent + patch).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { createStrategy } from '../aggregate/index.ts';
@@ -29,6 +29,8 @@ import type { TaskManifest } from '../task/manifest.ts';
 import { ModelSlot } from './model-slot.ts';
 
 const STATE_PREFIX = 'server-state/';
+/** The encoding of version patches, whatever the task's delta encoding (PROTOCOL.md §3.9). */
+export const PATCH_ENCODING = 'f16';
 
 export interface LearnerInit {
   readonly task: TaskManifest;
@@ -56,7 +58,7 @@ export interface OfferedDelta {
 
 export interface AggregateResult {
   readonly blob: Uint8Array;
-  /** The version's patch blob (version − parent, task encoding); absent with server state. */
+  /** The version's patch blob (version − parent, f16); absent with server state or f32 deltas. */
   readonly patch?: Uint8Array;
   readonly accepted: readonly OfferedDelta[];
   readonly rejected: readonly { readonly from: string; readonly reason: string }[];
@@ -229,10 +231,14 @@ export class Learner {
     if (contributions.length === 0) return { blob: new Uint8Array(), accepted, rejected };
     const next = strategy.aggregate(base.weights, contributions);
     if (isStateful(strategy)) return { blob: this.#encodeVersion(next, strategy.exportState()), accepted, rejected };
+    // A task that sends f32 deltas wants exact versions, and an f32 patch would save nothing.
+    if (this.#task.encoding === 'f32') return { blob: this.#encodeVersion(next, []), accepted, rejected };
     // The version is parent + decoded patch, so that a peer holding the parent rebuilds it bit for bit.
+    // f16, not the deltas' int8: a patch's rounding stays in the model, and int8 patches cost
+    // 0.5–0.9 points of mean accuracy over rounds 11–40 of the converge bench (BENCHMARKS.md).
     const update = new Float32Array(next.length);
     subtractInto(update, next, base.weights);
-    const patch = encodeWeights({ manifest: this.#manifest, values: update }, this.#task.encoding);
+    const patch = encodeWeights({ manifest: this.#manifest, values: update }, PATCH_ENCODING);
     return { blob: this.#patched(base.weights, patch), patch, accepted, rejected };
   }
 

@@ -8,7 +8,7 @@
  *
  * Token layout: "GFSY" (4 bytes) · kind (1 byte: 1 version, 2 delta, 3 patch) · declared size
  * (uint32 BE) · sha256 of what the blob is made of (32 bytes) · round (uint32 BE). An aggregated
- * version's patch (delta-sized) carries the version's digest, so applying it rebuilds the version.
+ * version's patch (half a version: f16) carries the version's digest, so applying it rebuilds the version.
  */
 import { createHash } from 'node:crypto';
 import { GossipflError } from '../../node/errors.ts';
@@ -107,7 +107,7 @@ export function syntheticLearning(options: SyntheticLearningOptions): SimLearnin
       if (accepted.length === 0) return { blob: new Uint8Array(), accepted, rejected };
       const parts = accepted.map((delta) => Buffer.from(delta.blob).toString('hex')).sort();
       const version = token(VERSION, versionBytes, 0, 'aggregate', base, ...parts);
-      return { blob: version, patch: recast(version, PATCH, deltaBytes), accepted, rejected };
+      return { blob: version, patch: recast(version, PATCH, Math.ceil(versionBytes / 2)), accepted, rejected };
     },
     applyPatch: (base, patch) => {
       expectKind(base, VERSION, 'the base');

@@ -23,11 +23,11 @@ describe('protocol-only simulation (synthetic deltas, no training)', () => {
       expect(round.consensusDistance).toBe(0);
     }
     expect(new Set(run.rounds.map((r) => r.hash)).size).toBe(3);
-    // Per round: the curator pulls 19 deltas of 200 kB, the 19 others the version's delta-sized
+    // Per round: the curator pulls 19 deltas of 200 kB, the 19 others the version's 400 kB (f16)
     // patch instead of the 800 kB version.
     const perRound = run.rounds[2]!.bytesPerPeer / 3;
-    expect(perRound).toBeGreaterThan(((19 * DELTA_BYTES + 19 * DELTA_BYTES) / 20) * 0.95);
-    expect(perRound).toBeLessThan((19 * VERSION_BYTES) / 20);
+    expect(perRound).toBeGreaterThan(((19 * DELTA_BYTES + 19 * (VERSION_BYTES / 2)) / 20) * 0.95);
+    expect(perRound).toBeLessThan((19 * DELTA_BYTES + 19 * VERSION_BYTES) / 20);
     // 100 samples at 2,000 samples/s: 50 ms of modelled training per round.
     expect(run.rounds[0]!.time).toBeGreaterThanOrEqual(50);
     expect(run.logs.filter((l) => l.level === 'warn')).toEqual([]);
@@ -39,8 +39,8 @@ describe('protocol-only simulation (synthetic deltas, no training)', () => {
     const task = testTask({ stopping: { rounds: 2 }, cohort: { fraction: 1, minPeers: 5 } });
     const fast = await simulate({ task, protocolOnly: protocolOnly(5), seed: 1 });
     const slow = await simulate({ task, protocolOnly: protocolOnly(5), seed: 1, uploadBps: 1_000_000, downloadBps: 1_000_000 });
-    // Per round the curator downloads 4 deltas of 200 kB and uploads 4 patches of 200 kB: at least
-    // 0.8 s each way that the unlimited network does not pay.
+    // Per round the curator downloads 4 deltas of 200 kB and uploads 4 patches of 400 kB: at
+    // least 0.8 s and 1.6 s that the unlimited network does not pay.
     expect(slow.rounds[1]!.time - fast.rounds[1]!.time).toBeGreaterThan(2 * 800);
   });
 

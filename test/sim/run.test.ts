@@ -31,10 +31,10 @@ describe('the simulator runs the real round engine', () => {
     expect(run.rounds[2]!.time).toBeLessThan(10_000);
     expect(run.logs.filter((l) => l.level === 'warn')).toEqual([]);
     // Each round the curator pulls 5 int8 deltas (~200 KB) and the 5 others the new version's
-    // int8 patch (~200 KB), rebuilding the f32 version (~797 KB) from the one they hold.
+    // f16 patch (~399 KB), rebuilding the f32 version (~797 KB) from the one they hold.
     const perRound = run.rounds[2]!.bytesPerPeer / 3;
-    expect(perRound).toBeGreaterThan(((10 * 199_000) / 6) * 0.95);
-    expect(perRound).toBeLessThan(797_000 / 2);
+    expect(perRound).toBeGreaterThan(((5 * 199_000 + 5 * 398_000) / 6) * 0.95);
+    expect(perRound).toBeLessThan((5 * 797_000) / 6);
     expect(run.rounds[2]!.messages).toBeGreaterThan(run.rounds[0]!.messages);
     expect(run.rounds[2]!.failedTransfers).toBe(0);
     expect(run.rounds.map((r) => r.consensusDistance)).toEqual([0, 0, 0]);

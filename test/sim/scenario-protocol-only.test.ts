@@ -46,9 +46,9 @@ describe('protocol-only scenarios', () => {
     expect(runs.map((run) => run.label)).toEqual(['curator', 'curator-crashing', 'gossip']);
     for (const run of runs) expect(run.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
     const [calm, crashing] = runs as [(typeof runs)[number], (typeof runs)[number]];
-    // Every round of the calm line: 39 peers pull the version's 200 kB patch, the curator 39 deltas of 200 kB.
-    expect(calm.rounds[2]!.bytesPerPeer / 3).toBeGreaterThan((39 * 200_000 + 39 * 200_000) / 40);
-    expect(calm.rounds[2]!.bytesPerPeer / 3).toBeLessThan((39 * 800_000) / 40);
+    // Every round of the calm line: 39 peers pull the version's 400 kB patch, the curator 39 deltas of 200 kB.
+    expect(calm.rounds[2]!.bytesPerPeer / 3).toBeGreaterThan((39 * 400_000 + 39 * 200_000) / 40);
+    expect(calm.rounds[2]!.bytesPerPeer / 3).toBeLessThan((39 * 800_000 + 39 * 200_000) / 40);
     expect(crashing.rounds.every((r) => r.curatorCrashed === true)).toBe(true);
     // A crash costs the round the collection window and the first standby slot.
     expect(crashing.rounds[0]!.time).toBeGreaterThan(4000 + 8000);
