@@ -59,7 +59,8 @@ export class RoundEngine {
   #finished = false;
   readonly #lastSeen = new Map<PeerIdString, number>();
   /** The head round each peer last announced. */
-  readonly #peerRound = new Map<PeerIdString, number>();
+  /** The round each peer last announced, and when we heard it. */
+  readonly #peerRound = new Map<PeerIdString, { readonly round: number; readonly at: number }>();
   readonly #holders = new Map<Hash, Set<PeerIdString>>();
   readonly #versions = new Map<Hash, KnownVersion>();
   /** Deltas for the round after the head, by sender. */
@@ -140,15 +141,21 @@ export class RoundEngine {
   }
 
   /**
-   * Live peers expected to train the current round: in its cohort, and not more than one round
-   * behind (a peer one round behind has just not seen the new version yet; further behind, it is
-   * catching up and will not deliver in time).
+   * Live peers expected to train the current round: in its cohort, and not known to be more than
+   * one round behind (one round behind, a peer has just not seen the new version yet; further
+   * behind, it is catching up and will not deliver in time). Only a round announced since this
+   * round began tells: an older announcement predates the versions everyone has adopted since,
+   * and when rounds are shorter than the presence interval it is many rounds old.
    */
   expected(now: number): PeerIdString[] {
     const head = this.#head;
     if (head === undefined) return [];
     const election = this.#currentElection();
-    return this.livePeers(now).filter((peer) => (this.#peerRound.get(peer) ?? head.round) >= head.round - 1 && election.inCohort(peer));
+    const behind = (peer: PeerIdString) => {
+      const announced = this.#peerRound.get(peer);
+      return announced !== undefined && announced.at >= this.#roundStartedAt && announced.round < head.round - 1;
+    };
+    return this.livePeers(now).filter((peer) => election.inCohort(peer) && !behind(peer));
   }
 
   /** Peers heard from within the peer timeout, this one included. */
@@ -344,6 +351,12 @@ export class RoundEngine {
     effects.push({ type: 'set-timer', timer: 'curate', delayMs: this.config.curatorDeadlineMs });
   }
 
+  /** A delta or version advert shows its sender at `round` at least. */
+  #announced(peer: PeerIdString, round: number, now: number): void {
+    const known = this.#peerRound.get(peer);
+    this.#peerRound.set(peer, { round: Math.max(known?.round ?? 0, round), at: now });
+  }
+
   #onAdvert(from: PeerIdString, advert: Advert, now: number, effects: Effect[]): void {
     if (advert.task !== this.config.task) return;
     const seen = this.#lastSeen.get(from);
@@ -351,17 +364,17 @@ export class RoundEngine {
     this.#lastSeen.set(from, now);
     switch (advert.kind) {
       case 'presence':
-        this.#peerRound.set(from, advert.round);
+        this.#peerRound.set(from, { round: advert.round, at: now });
         this.#addHolder(advert.head, from);
         this.#onPresence(from, advert.round, advert.head, now, effects);
         break;
       case 'delta':
-        this.#peerRound.set(from, Math.max(this.#peerRound.get(from) ?? 0, advert.round - 1));
+        this.#announced(from, advert.round - 1, now);
         this.#addHolder(advert.delta, from);
         this.#onDelta(from, advert, now, effects);
         break;
       case 'version':
-        this.#peerRound.set(from, Math.max(this.#peerRound.get(from) ?? 0, advert.round));
+        this.#announced(from, advert.round, now);
         this.#addHolder(advert.hash, from);
         this.#onVersion(from, advert, now, effects);
         break;

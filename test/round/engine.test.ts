@@ -52,6 +52,23 @@ describe('round engine (curator mode)', () => {
     expect(world.now).toBeLessThan(4 * 400);
   });
 
+  it('keeps expecting every cohort member when rounds are shorter than the presence interval', () => {
+    // Rounds take ~120 ms; presence comes every 2 s, so what a peer outside the last cohorts last
+    // announced is many rounds old. A round must still wait for every member of its cohort
+    // rather than close on those that happened to train (and so announce) recently.
+    const world = new FakeFederation({ peers: 12, config: { cohortFraction: 0.4, presenceIntervalMs: 2000, peerTimeoutMs: 6000, collectionWindowMs: 10_000, curatorDeadlineMs: 20_000 } });
+    world.startAll();
+    runToRound(world, 15);
+    const rounds = world.versions.filter((v) => v.advert.round >= 2);
+    expect(rounds.length).toBeGreaterThanOrEqual(14);
+    for (const { advert } of rounds) {
+      const cohort = world.peers.filter((peer) => inCohort(advert.round, advert.parent, peer, 0.4));
+      expect(advert.contributors.map((c) => c.peer), `round ${advert.round}`).toEqual(cohort);
+    }
+    // ...and still closes early: 15 rounds well inside one collection window each.
+    expect(world.now).toBeLessThan(15 * 1000);
+  });
+
   it('never stalls on an empty cohort: when its slot opens with no delta, the curator trains one itself', () => {
     // With a fraction this small no peer is ever in the cohort.
     const world = new FakeFederation({ peers: 5, config: { cohortFraction: 1e-12 } });
