@@ -229,6 +229,7 @@ export class PeerRuntime {
       await store.blobs.put(version);
       return version;
     } catch (error) {
+      if (this.#stopping.signal.aborted) throw error; // the peer is stopping: nothing to fall back to
       this.#emit({ type: 'log', level: 'warn', message: `patch ${patch.hash.slice(0, 12)} for version ${hash.slice(0, 12)} unusable (${(error as Error).message}); pulling the whole version` });
       return undefined;
     }
