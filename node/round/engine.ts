@@ -210,6 +210,7 @@ export class RoundEngine {
       case 'fetch-failed':
         this.#fetching.delete(event.hash);
         effects.push({ type: 'log', level: 'warn', message: `could not pull version ${event.hash.slice(0, 12)}: ${event.reason}` });
+        this.#maybeCurate(event.now, effects); // it may have been held back by that pull
         break;
       default: {
         const unknown: never = event;
@@ -315,6 +316,10 @@ export class RoundEngine {
   /** Aggregates now if this peer may: its slot is open (or it curates and every delta is in) and it holds a delta. */
   #maybeCurate(now: number, effects: Effect[]): void {
     if (this.#curating || this.#finished || this.#deltas.size === 0) return;
+    // A version of this round or a later one is on its way: aggregating would fork the chain
+    // (a peer restarted from an old checkpoint made its own version before catching up).
+    const head = this.#head!;
+    if ([...this.#fetching.values()].some((pending) => pending.round > head.round)) return;
     // Before the first standby slot opens only the curator may act; the full rank is needed after.
     const curator = this.#isCurator(now);
     if (!curator && now < this.#slotOpensAt(1)) return;
@@ -326,7 +331,6 @@ export class RoundEngine {
     const viewComplete = now - this.#startedAt >= this.config.presenceIntervalMs;
     const allIn = viewComplete && expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
     if (now < this.#slotOpensAt(rank) && !allIn) return;
-    const head = this.#head!;
     this.#curating = true;
     const deltas: DeltaOffer[] = [...this.#deltas]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

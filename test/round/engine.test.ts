@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { curatorRanking, inCohort } from '../../node/round/election.ts';
+import { RoundEngine } from '../../node/round/engine.ts';
 import { FakeFederation } from './fake-federation.ts';
 
 /** Virtual ms by which every live peer has adopted round `round`. */
@@ -67,6 +68,19 @@ describe('round engine (curator mode)', () => {
     }
     // ...and still closes early: 15 rounds well inside one collection window each.
     expect(world.now).toBeLessThan(15 * 1000);
+  });
+
+  it('does not aggregate its round while it pulls a version of a later round (no fork after a restart)', () => {
+    const hash = (c: string) => c.repeat(64);
+    const engine = new RoundEngine({ self: 'a', task: 't', cohortFraction: 1, minPeers: 1, collectionWindowMs: 1000, curatorDeadlineMs: 2000, presenceIntervalMs: 500, peerTimeoutMs: 1500 });
+    engine.handle({ type: 'start', now: 0, head: { round: 2, hash: hash('2'), parent: hash('1'), contributors: [], merged: [], curator: 'a', bytes: 1 } });
+    engine.handle({ type: 'trained', now: 50, round: 3, base: hash('2'), delta: hash('d'), bytes: 1, samples: 10, metrics: { loss: 1, accuracy: 0.5 } });
+    const pull = engine.handle({ type: 'advert', now: 100, from: 'b', advert: { kind: 'presence', task: 't', round: 5, head: hash('5'), age: 0, sentAt: 100 } });
+    expect(pull.some((e) => e.type === 'fetch-version' && e.hash === hash('5'))).toBe(true);
+    // Every slot is open by 5 s; while the round-5 pull is pending, no aggregation.
+    expect(engine.handle({ type: 'timer', now: 5000, timer: 'curate' }).some((e) => e.type === 'aggregate')).toBe(false);
+    // The pull fails: nothing better is coming, so the round goes on with the delta held.
+    expect(engine.handle({ type: 'fetch-failed', now: 5100, hash: hash('5'), reason: 'gone' }).some((e) => e.type === 'aggregate')).toBe(true);
   });
 
   it('never stalls on an empty cohort: when its slot opens with no delta, the curator trains one itself', () => {
