@@ -68,7 +68,11 @@ describe('a federation of real peers on loopback', () => {
     expect(head.metrics!.accuracy).toBeGreaterThanOrEqual(0.85);
     expect(head.metrics!.samples).toBe(30); // 10% of the curator's 300 digits
     for (const peer of world.peers) expect(peer.runtime.engine.head!.hash).toBe(head.hash);
-    const record = await world.peers[0]!.store.versions.get(head.hash);
+    // 'finished' comes from the engine; the version record is written in the background, and
+    // 'adopted' is emitted once it is.
+    const first = world.peers[0]!;
+    await waitFor(world, () => world.events.some(({ peer, event }) => peer === first.id && event.type === 'adopted' && event.head.hash === head.hash && event.head.metrics !== undefined), 10_000, 'the final version recorded with its metrics');
+    const record = await first.store.versions.get(head.hash);
     expect(record?.metrics?.accuracy).toBe(head.metrics!.accuracy);
   });
 });
