@@ -319,7 +319,7 @@ export class RoundEngine {
     // A version of this round or a later one is on its way: aggregating would fork the chain
     // (a peer restarted from an old checkpoint made its own version before catching up).
     const head = this.#head!;
-    if ([...this.#fetching.values()].some((pending) => pending.round > head.round)) return;
+    if (this.#pullingRound(head.round + 1)) return;
     // Before the first standby slot opens only the curator may act; the full rank is needed after.
     const curator = this.#isCurator(now);
     if (!curator && now < this.#slotOpensAt(1)) return;
@@ -353,6 +353,12 @@ export class RoundEngine {
       effects.push({ type: 'train', round: this.round, base: head.hash });
     }
     effects.push({ type: 'set-timer', timer: 'curate', delayMs: this.config.curatorDeadlineMs });
+  }
+
+  /** Whether a version of round `atLeast` or later is being pulled. */
+  #pullingRound(atLeast: number): boolean {
+    for (const pending of this.#fetching.values()) if (pending.round >= atLeast) return true;
+    return false;
   }
 
   /** A delta or version advert shows its sender at `round` at least. */
@@ -422,7 +428,7 @@ export class RoundEngine {
       return;
     }
     if (this.#fetching.has(hash)) return;
-    if ([...this.#fetching.values()].some((pending) => pending.round >= round)) return;
+    if (this.#pullingRound(round)) return;
     // A peer is ahead of us and we missed the version advert: pull its head to catch up.
     this.#fetching.set(hash, { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 });
     effects.push({ type: 'log', level: 'info', message: `catching up: ${from} is at round ${round}, we are at ${head.round}` });
@@ -470,7 +476,7 @@ export class RoundEngine {
         this.#fetching.set(advert.hash, asHead); // now with its provenance
         return;
       }
-      if ([...this.#fetching.values()].some((pending) => pending.round > advert.round)) return;
+      if (this.#pullingRound(advert.round + 1)) return;
       this.#fetching.set(advert.hash, asHead);
       const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
       effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#holdersOf(advert.hash, from), ...patch });
