@@ -17,6 +17,11 @@ export interface TrainingPlan {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly optimizer: OptimizerName;
+  /**
+   * Inverse-time decay per round: round r trains at learningRate / (1 + decay · (r − 1)).
+   * Absent means 0 (the same rate every round).
+   */
+  readonly learningRateDecay?: number;
 }
 
 export interface TrainMetrics {
@@ -46,8 +51,22 @@ export function planProblems(plan: TrainingPlan): string[] {
   if (!Number.isInteger(plan.epochs) || plan.epochs < 1) problems.push(`epochs must be a whole number ≥ 1, got ${plan.epochs}`);
   if (!Number.isInteger(plan.batchSize) || plan.batchSize < 1) problems.push(`batchSize must be a whole number ≥ 1, got ${plan.batchSize}`);
   if (!(plan.learningRate > 0) || !Number.isFinite(plan.learningRate)) problems.push(`learningRate must be a positive number, got ${plan.learningRate}`);
+  const decay = plan.learningRateDecay;
+  if (decay !== undefined && !(decay >= 0 && Number.isFinite(decay))) problems.push(`learningRateDecay must be a finite number ≥ 0, got ${decay}`);
   if (!OPTIMIZERS.includes(plan.optimizer)) problems.push(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got ${String(plan.optimizer)}`);
   return problems;
+}
+
+/**
+ * The plan a peer trains round `round` with (rounds count from 1): the task's plan at the
+ * round's learning rate. Decaying steps keep later local updates small, so models trained on
+ * skewed local data drift less from what they merged (the step sizes of Hegedűs et al.'s
+ * learners also shrink over time).
+ */
+export function planForRound(plan: TrainingPlan, round: number): TrainingPlan {
+  const decay = plan.learningRateDecay ?? 0;
+  if (decay === 0) return plan;
+  return { ...plan, learningRate: plan.learningRate / (1 + decay * Math.max(0, round - 1)) };
 }
 
 function makeOptimizer(plan: TrainingPlan): tf.Optimizer {

@@ -14,7 +14,7 @@ import type { Dataset } from '../learn/data/dataset.ts';
 import type { ModelShape, ModelSpec } from '../learn/model.ts';
 import { readWeights, writeWeights } from '../learn/model-weights.ts';
 import { Rng } from '../learn/rng.ts';
-import { evaluate, trainLocal, type EvalMetrics, type TrainMetrics as TrainerMetrics, type TrainingPlan } from '../learn/trainer.ts';
+import { evaluate, planForRound, trainLocal, type EvalMetrics, type TrainMetrics as TrainerMetrics, type TrainingPlan } from '../learn/trainer.ts';
 import {
   addScaledInto,
   allFinite,
@@ -179,7 +179,7 @@ export class Learner {
   async #trainFrom(baseBlob: Uint8Array, round: number): Promise<{ base: Float32Array; trained: Float32Array; metrics: TrainerMetrics }> {
     const base = this.#decodeVersion(baseBlob).weights;
     writeWeights(this.#model, { manifest: this.#manifest, values: base });
-    const metrics = await trainLocal(this.#model, this.#data, this.#task.training, this.#rng.fork(`round ${round}`));
+    const metrics = await trainLocal(this.#model, this.#data, planForRound(this.#task.training, round), this.#rng.fork(`round ${round}`));
     return { base, trained: readWeights(this.#model).values, metrics };
   }
 

@@ -126,7 +126,7 @@ export interface TaskManifest {
   readonly description?: string;
   readonly model: TaskModel;
   readonly data: TaskData;
-  /** epochs (default 1), batchSize (32), optimizer (adam), learningRate (0.003 for adam, 0.05 for sgd). */
+  /** epochs (default 1), batchSize (32), optimizer (adam), learningRate (0.003 for adam, 0.05 for sgd), learningRateDecay (absent: 0). */
   readonly training: TrainingPlan;
   readonly stopping: TaskStopping;
   readonly cohort: TaskCohort;
@@ -244,13 +244,15 @@ function readData(root: Mapping, problems: Problems): TaskData | undefined {
 
 function readTraining(root: Mapping, problems: Problems): TrainingPlan | undefined {
   const training = mappingField(root, 'training', '', problems, false) ?? {};
-  checkKnownKeys(training, ['epochs', 'batchSize', 'learningRate', 'optimizer'], 'training', problems);
+  checkKnownKeys(training, ['epochs', 'batchSize', 'learningRate', 'optimizer', 'learningRateDecay'], 'training', problems);
   const optimizer = choiceField<OptimizerName>(training, 'optimizer', 'training', problems, OPTIMIZERS, TASK_DEFAULTS.optimizer);
   const fallbackRate = TASK_DEFAULTS.learningRate[optimizer ?? TASK_DEFAULTS.optimizer];
   const raw = {
     epochs: training['epochs'] ?? TASK_DEFAULTS.epochs,
     batchSize: training['batchSize'] ?? TASK_DEFAULTS.batchSize,
     learningRate: training['learningRate'] ?? fallbackRate,
+    // Absent from the complete manifest unless given, so tasks without a decay keep their hash.
+    ...(training['learningRateDecay'] === undefined ? {} : { learningRateDecay: training['learningRateDecay'] }),
   };
   let ok = optimizer !== undefined;
   for (const [key, value] of Object.entries(raw)) {

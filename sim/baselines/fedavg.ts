@@ -19,7 +19,7 @@ import type { AggregationStrategy, Contribution } from '../../node/aggregate/str
 import type { Dataset } from '../../node/learn/data/dataset.ts';
 import { readWeights, writeWeights } from '../../node/learn/model-weights.ts';
 import { Rng, type Seed } from '../../node/learn/rng.ts';
-import { evaluate, trainLocal, type TrainingPlan } from '../../node/learn/trainer.ts';
+import { evaluate, planForRound, trainLocal, type TrainingPlan } from '../../node/learn/trainer.ts';
 import { decodeWeights, encodeWeights, subtractInto, type WeightsEncoding } from '../../node/learn/weights/index.ts';
 import type { FlatWeights } from '../../node/learn/weights/flat.ts';
 
@@ -99,7 +99,7 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
     for (const index of cohort) {
       const data = run.clients[index]!;
       writeWeights(run.model, global);
-      await trainLocal(run.model, data, run.plan, rng.fork(`round ${round} client ${index}`));
+      await trainLocal(run.model, data, planForRound(run.plan, round), rng.fork(`round ${round} client ${index}`));
       const trained = readWeights(run.model).values;
       const delta = new Float32Array(trained.length);
       subtractInto(delta, trained, global.values);

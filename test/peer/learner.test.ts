@@ -110,6 +110,21 @@ describe('learner', () => {
     peer.dispose();
   });
 
+  it('trains round r at learningRate / (1 + learningRateDecay · (r − 1))', async () => {
+    const training = { optimizer: 'sgd', learningRate: 0.05, batchSize: 25 };
+    const decaying = await learner({ training: { ...training, learningRateDecay: 1 } });
+    const steady = await learner({ training });
+    const base = decaying.genesisBlob();
+    const norm = (blob: Uint8Array) => Math.hypot(...decodeWeights(blob).values);
+    // Same round, same shuffle: only the rate differs. Round 1 is undecayed; round 11 runs at 1/11.
+    expect(norm((await decaying.train(base, 1)).blob)).toBeCloseTo(norm((await steady.train(base, 1)).blob), 5);
+    const ratio = norm((await decaying.train(base, 11)).blob) / norm((await steady.train(base, 11)).blob);
+    expect(ratio).toBeGreaterThan(0.8 / 11);
+    expect(ratio).toBeLessThan(1.2 / 11);
+    decaying.dispose();
+    steady.dispose();
+  });
+
   it('merges same-round versions by sample weight', async () => {
     const peer = await learner();
     const a = peer.genesisBlob();

@@ -177,6 +177,13 @@ mode: swarm
     expect(problemsOf(`${MINIMAL_YAML}gossip: 7\n`)).toEqual(['gossip: must be a mapping of fields, got 7']);
   });
 
+  it('keeps training.learningRateDecay only when given, a finite number ≥ 0', () => {
+    expect(parseTaskManifest(MINIMAL_YAML, 'x').training.learningRateDecay).toBeUndefined();
+    expect(parseTaskManifest(`${MINIMAL_YAML}training: { learningRateDecay: 0.3 }\n`, 'x').training.learningRateDecay).toBe(0.3);
+    expect(problemsOf(`${MINIMAL_YAML}training: { learningRateDecay: -1 }\n`)).toEqual(['training.learningRateDecay: must be a finite number ≥ 0, got -1']);
+    expect(problemsOf(`${MINIMAL_YAML}training: { learningRateDecay: fast }\n`)).toEqual(['training.learningRateDecay: must be a number, got "fast"']);
+  });
+
   it('checks the training plan through planProblems, with field paths', () => {
     const problems = problemsOf(`${MINIMAL_YAML}training: { epochs: 2.5, batchSize: 0, learningRate: 0 }\n`);
     expect(problems).toEqual([
