@@ -14,7 +14,7 @@ import { partition } from '../node/learn/data/partition.ts';
 import { createModel } from '../node/learn/model.ts';
 import { Rng } from '../node/learn/rng.ts';
 import { taskDataSchema, taskModelSpec, type TaskManifest } from '../node/task/manifest.ts';
-import { runFedAvg } from './baselines/fedavg.ts';
+import { runFedAvg, type FedAvgFailures } from './baselines/fedavg.ts';
 import { ChurnSchedule, loadChurnTrace } from './core/churn.ts';
 import { simPeerId, simulate, type SimRound } from './run.ts';
 import { sampleLatency } from './core/links.ts';
@@ -120,6 +120,17 @@ async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[],
   const ids = shards.map((_, i) => simPeerId(i));
   const latency = latencyModel(network.latency, ids);
   const latencyRng = new Rng(seed).fork('fedavg-latency');
+  // The same churn schedule as the line's peers would have (same ids, same seed); the server
+  // waits for deltas as long as a curator collects them.
+  const churn = await churnOf(variant.churn, ids, seed);
+  const failures: FedAvgFailures | undefined =
+    churn === undefined && network.dropProbability === 0
+      ? undefined
+      : {
+          onlineThroughout: (client, from, to) => churn?.isOnlineThroughout(ids[client]!, from, to) ?? true,
+          dropProbability: network.dropProbability,
+          roundTimeoutMs: task.timing.collectionWindowMs,
+        };
   const rounds: SimRound[] = [];
   let bytes = 0;
   try {
@@ -138,6 +149,7 @@ async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[],
           ...(network.downloadBps === null ? {} : { downloadBps: network.downloadBps }),
           latencyMs: (client) => sampleLatency(latency, ids[client]!, ids[client]!, latencyRng),
         },
+        ...(failures === undefined ? {} : { failures }),
       },
       (round) => {
         // Clients upload their deltas and the cohort downloads the new version: all the bytes
@@ -148,14 +160,14 @@ async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[],
           time: round.virtualMs,
           hash: '',
           curator: 'server',
-          contributors: round.cohort.map((i) => simPeerId(i)),
+          contributors: round.contributors.map((i) => simPeerId(i)),
           accuracy: round.accuracy,
           loss: round.loss,
           peerAccuracy: { min: round.accuracy, mean: round.accuracy, max: round.accuracy },
           consensusDistance: 0,
           bytesPerPeer: bytes / shards.length,
           messages: Number.NaN,
-          failedTransfers: 0,
+          failedTransfers: round.lostDeltas,
         };
         rounds.push(record);
         onRound(record);

@@ -124,16 +124,13 @@ function overridden(root: Mapping, entry: Mapping, section: Section, path: strin
   return merged;
 }
 
-/** What a fedavg entry cannot override: it has a fixed server, no overlay, and always-on clients. */
+const FEDAVG_NO_PARTITIONS = "the fedavg baseline's server reaches every client: it models no network partitions";
+
+/** What a fedavg entry cannot override: it has a fixed server and no overlay. */
 function fedavgOverrides(entry: Mapping, path: string, problems: Problems): void {
   if (given(entry, 'topology')) problems.add(join(path, 'topology'), 'fedavg uses a central server, not an overlay; remove it');
-  if (given(entry, 'churn')) problems.add(join(path, 'churn'), 'the fedavg baseline does not model churn (its clients are always online); remove it');
   const network = entry['network'];
-  if (isMapping(network)) {
-    for (const key of ['dropProbability', 'partitions']) {
-      if (given(network, key)) problems.add(join(path, `network.${key}`), 'the fedavg baseline models latency and bandwidth only; remove it');
-    }
-  }
+  if (isMapping(network) && given(network, 'partitions')) problems.add(join(path, 'network.partitions'), `${FEDAVG_NO_PARTITIONS}; remove it`);
 }
 
 /**
@@ -288,6 +285,9 @@ export function validateScenario(value: unknown, source: string, options: ParseS
   for (const [index, variant] of (variants ?? []).entries()) {
     const where = variant.churn === (config as Config).churn ? 'churn' : `algorithms[${index}].churn`;
     if (variant.churn.kind === 'curator-crash' && variant.algorithm !== 'curator') problems.add(where, `curator-crash applies to the curator algorithm only, not ${variant.algorithm} (line "${variant.label}")`);
+    if (variant.algorithm === 'fedavg' && variant.network === (config as Config).network && variant.network.partitions.length > 0) {
+      problems.add('network.partitions', `${FEDAVG_NO_PARTITIONS} (line "${variant.label}"); give the other lines their own network instead`);
+    }
     if (protocolOnly === true && variant.algorithm === 'fedavg') problems.add(`algorithms[${index}]`, 'the fedavg baseline trains a real model: it cannot run protocol-only');
   }
   if (names.length > 0 && given(value, 'topology') && names.every((algorithm) => algorithm === 'fedavg')) {

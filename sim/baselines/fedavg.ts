@@ -11,7 +11,15 @@
  * (samples × epochs / samplesPerSecond, the simulator's model of a peer's training), and uploads
  * its encoded delta (one latency + delta bytes / its upload bandwidth). The round ends when the
  * last client's delta arrives: the maximum over the cohort. The server has unlimited bandwidth
- * and aggregates and evaluates in no time; no message is lost and every client stays online.
+ * and aggregates and evaluates in no time.
+ *
+ * Failures (`FedAvgFailures`, optional; without them no message is lost and every client stays
+ * online): the server samples the cohort among the clients online when the round starts; a
+ * client's delta counts only if the version reached it, it stayed online from the round's start
+ * until its delta arrived, the delta was not lost on the way, and it arrived within the round
+ * timeout. When a delta is missing the server cannot tell it will never come: it waits out the
+ * timeout, so that round lasts exactly the timeout. A round without deltas leaves the model as
+ * it was.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { fedAvg } from '../../node/aggregate/fedavg.ts';
@@ -41,6 +49,8 @@ export interface FedAvgRun {
   readonly strategy?: AggregationStrategy;
   /** How virtual time passes; default: 2,000 samples/s, no latency, unlimited bandwidth. */
   readonly time?: FedAvgTime;
+  /** Churn and message loss; default none (see the module comment). */
+  readonly failures?: FedAvgFailures;
   readonly signal?: AbortSignal;
 }
 
@@ -59,16 +69,30 @@ export interface FedAvgTime {
   readonly latencyMs?: (client: number) => number;
 }
 
+/** What can go wrong in a round (see the module comment). */
+export interface FedAvgFailures {
+  /** Whether `client` is online for the whole of [fromMs, toMs] (virtual ms since the run began). */
+  readonly onlineThroughout: (client: number, fromMs: number, toMs: number) => boolean;
+  /** Probability that a transfer (the version down, a delta up) is lost, in [0, 1]. */
+  readonly dropProbability: number;
+  /** How long after a round starts the server stops waiting for deltas, in ms (> 0). */
+  readonly roundTimeoutMs: number;
+}
+
 export interface FedAvgRound {
   readonly round: number;
   readonly cohort: readonly number[];
+  /** The cohort members whose delta counted, in order (the whole cohort without failures). */
+  readonly contributors: readonly number[];
   readonly samples: number;
   readonly accuracy: number;
   readonly loss: number;
-  /** Encoded delta bytes sent by the cohort to the server this round. */
+  /** Encoded delta bytes sent by the cohort to the server this round (lost ones included). */
   readonly uploadBytes: number;
-  /** Version bytes (f32, as peers store versions) the cohort downloaded this round. */
+  /** Version bytes (f32, as peers store versions) sent to the cohort this round (lost ones included). */
   readonly downloadBytes: number;
+  /** Cohort members whose delta did not count (see `FedAvgFailures`); 0 without failures. */
+  readonly lostDeltas: number;
   /** Virtual ms at which the round ended (cumulative over rounds; see `FedAvgTime`). */
   readonly virtualMs: number;
   /** Real seconds the round took. */
@@ -90,14 +114,27 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
   const transferMs = (bytes: number, bps: number | undefined) => (bps === undefined ? 0 : (bytes * 1000) / bps);
   let virtualMs = 0;
   const reports: FedAvgRound[] = [];
+  const failures = run.failures;
+  const allClients = run.clients.map((_, index) => index);
   for (let round = 1; round <= run.maxRounds && !run.signal?.aborted; round++) {
     const started = performance.now();
-    const cohort = rng.permutation(run.clients.length).slice(0, cohortSize(run.clients.length, run.fraction)).sort((a, b) => a - b);
+    const roundStart = virtualMs;
+    const available = failures === undefined ? allClients : allClients.filter((c) => failures.onlineThroughout(c, roundStart, roundStart));
+    const cohort = rng.permutation(available.length).map((i) => available[i]!).slice(0, cohortSize(run.clients.length, run.fraction)).sort((a, b) => a - b);
+    const drops = rng.fork(`drops in round ${round}`);
+    const lost = () => failures !== undefined && failures.dropProbability > 0 && drops.next() < failures.dropProbability;
     const contributions: Contribution[] = [];
+    const contributors: number[] = [];
     let uploadBytes = 0;
     let roundMs = 0;
+    let lostDeltas = 0;
     for (const index of cohort) {
       const data = run.clients[index]!;
+      const down = (time.latencyMs?.(index) ?? 0) + transferMs(versionBytes, time.downloadBps);
+      if (lost()) {
+        lostDeltas++;
+        continue;
+      }
       writeWeights(run.model, global);
       await trainLocal(run.model, data, planForRound(run.plan, round), rng.fork(`round ${round} client ${index}`));
       const trained = readWeights(run.model).values;
@@ -105,26 +142,34 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
       subtractInto(delta, trained, global.values);
       const wire = encodeWeights({ manifest: global.manifest, values: delta }, run.encoding);
       uploadBytes += wire.byteLength;
-      const down = (time.latencyMs?.(index) ?? 0) + transferMs(versionBytes, time.downloadBps);
       const train = (data.size * run.plan.epochs * 1000) / samplesPerSecond;
       const up = (time.latencyMs?.(index) ?? 0) + transferMs(wire.byteLength, time.uploadBps);
-      roundMs = Math.max(roundMs, down + train + up);
+      const arrival = down + train + up;
+      if (failures !== undefined && (lost() || arrival > failures.roundTimeoutMs || !failures.onlineThroughout(index, roundStart, roundStart + arrival))) {
+        lostDeltas++;
+        continue;
+      }
+      roundMs = Math.max(roundMs, arrival);
+      contributors.push(index);
       contributions.push({ from: `client ${index}`, delta: decodeWeights(wire, global.manifest).values, samples: data.size });
       if (run.signal?.aborted) break;
     }
     if (run.signal?.aborted) break;
-    global = { manifest: global.manifest, values: strategy.aggregate(global.values, contributions) };
+    if (failures !== undefined && (lostDeltas > 0 || cohort.length === 0)) roundMs = failures.roundTimeoutMs;
+    if (contributions.length > 0) global = { manifest: global.manifest, values: strategy.aggregate(global.values, contributions) };
     writeWeights(run.model, global);
     const { accuracy, loss } = evaluate(run.model, run.test);
     virtualMs += roundMs;
     const report: FedAvgRound = {
       round,
       cohort,
+      contributors,
       samples: contributions.reduce((sum, c) => sum + c.samples, 0),
       accuracy,
       loss,
       uploadBytes,
       downloadBytes: cohort.length * versionBytes,
+      lostDeltas,
       virtualMs,
       seconds: (performance.now() - started) / 1000,
     };

@@ -168,6 +168,12 @@ export class ChurnSchedule {
     return up;
   }
 
+  /** Whether `peer` is online at `from` and does not go down before `to` (a going down at exactly `to` counts). */
+  isOnlineThroughout(peer: string, from: number, to: number): boolean {
+    if (!this.isOnlineAt(peer, from)) return false;
+    return !this.transitions.some((t) => t.peer === peer && t.at > from && t.at <= to);
+  }
+
   /** Fraction of [0, horizonMs) that `peer` spends online. */
   onlineFraction(peer: string, horizonMs: number): number {
     let up = this.initiallyOnline(peer);

@@ -174,8 +174,9 @@ export interface ScenarioEvaluation {
  * `label` names the line in rounds.csv and the plots; default the algorithm name. Labels are
  * unique, 1–28 characters, without commas, double quotes or line breaks. Entries with the same
  * partition share the exact same shards; every entry uses the scenario's seed.
- * A `fedavg` entry (a fixed server, no overlay) takes no `topology` or `churn` and no
- * `network.dropProbability` or `network.partitions`; its latency and bandwidths set its time.
+ * A `fedavg` line (a fixed server, no overlay) takes no `topology` and no `network.partitions`,
+ * its own or inherited; its latency and bandwidths set its time, and its churn (not
+ * `curator-crash`) and `dropProbability` lose deltas (sim/baselines/fedavg.ts).
  */
 export interface ScenarioVariant {
   readonly label: string;

@@ -91,6 +91,10 @@ describe('crashes, restarts and applying a schedule', () => {
     expect(log).toEqual(['a down @100', 'b down @100', 'a up @300']);
     expect(s.isOnlineAt('a', 200)).toBe(false);
     expect(s.isOnlineAt('a', 300)).toBe(true);
+    expect(s.isOnlineThroughout('a', 0, 99)).toBe(true);
+    expect(s.isOnlineThroughout('a', 0, 100)).toBe(false); // going down at the end counts
+    expect(s.isOnlineThroughout('a', 200, 250)).toBe(false); // down at the start
+    expect(s.isOnlineThroughout('a', 300, 10_000)).toBe(true);
     expect(s.onlineFraction('a', 1000)).toBeCloseTo(0.8, 9);
     expect(() => s.crashAt('a', -1)).toThrow(ChurnError);
   });

@@ -73,4 +73,35 @@ describe('the fixed-server FedAvg baseline', () => {
     expect(latencies).toEqual(rounds.flatMap((r) => r.cohort.flatMap((c) => [c, c])));
     model.dispose();
   });
+
+  it('with failures: samples the cohort among online clients, loses deltas of clients that leave, dropped or late, and waits out the timeout', async () => {
+    await selectBackend();
+    const { train, test } = await mnistSplit();
+    const rows = partition({ kind: 'iid' }, train.labels.subarray(0, 400), 10, 4, 7);
+    const clients = rows.map((part, i) => subset(train, part, `client ${i}`));
+    const evalSet = subset(test, Array.from({ length: 50 }, (_, i) => i), 'test');
+    const plan = { epochs: 1, batchSize: 25, learningRate: 0.05, optimizer: 'sgd' } as const;
+    // Each client holds 100 digits: training takes 50 ms at 2,000 samples/s; no latency, no bandwidth limit.
+    // Client 3 is never online; client 2 goes down at 30 ms, during round 1's training, and stays down.
+    const onlineThroughout = (client: number, from: number, to: number) => client !== 3 && !(client === 2 && to >= 30);
+    const model = await createModel({ kind: 'preset', preset: 'logreg' }, { featureCount: 784, classCount: 10 }, 7);
+    const rounds = await runFedAvg({ model, clients, test: evalSet, plan, fraction: 1, maxRounds: 2, encoding: 'f32', seed: 7, failures: { onlineThroughout, dropProbability: 0, roundTimeoutMs: 1000 } });
+    expect(rounds.map((r) => [r.cohort, r.contributors, r.lostDeltas, r.samples, r.virtualMs])).toEqual([
+      [[0, 1, 2], [0, 1], 1, 200, 1000], // client 2's delta never comes: the server waits out the timeout
+      [[0, 1], [0, 1], 0, 200, 1050], // everyone reports: the round ends when the last delta arrives
+    ]);
+
+    // Every transfer lost: no delta arrives, the model stays as it was, each round lasts the timeout.
+    const before = evaluate(model, evalSet).accuracy;
+    const lossy = await runFedAvg({ model, clients, test: evalSet, plan, fraction: 0.5, maxRounds: 2, encoding: 'f32', seed: 7, failures: { onlineThroughout: () => true, dropProbability: 1, roundTimeoutMs: 500 } });
+    expect(lossy.map((r) => [r.cohort.length, r.lostDeltas, r.samples, r.virtualMs, r.accuracy])).toEqual([
+      [2, 2, 0, 500, before],
+      [2, 2, 0, 1000, before],
+    ]);
+
+    // A delta arriving after the timeout is late: lost, although nothing failed.
+    const late = await runFedAvg({ model, clients, test: evalSet, plan, fraction: 1, maxRounds: 1, encoding: 'f32', seed: 7, failures: { onlineThroughout: () => true, dropProbability: 0, roundTimeoutMs: 40 } });
+    expect([late[0]!.lostDeltas, late[0]!.samples, late[0]!.virtualMs]).toEqual([4, 0, 40]);
+    model.dispose();
+  });
 });

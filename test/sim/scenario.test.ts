@@ -219,6 +219,16 @@ evaluation: { everyRound: 2 }
       ]);
     });
 
+    it('fedavg lines inherit churn and message loss (the baseline models both) but not partitions', () => {
+      const text = `${GOOD}churn: { kind: sessions, online: 0.9, meanSessionMs: 60000 }\nnetwork: { dropProbability: 0.1 }\n`;
+      const fedavg = parseScenario(text, 'x').algorithms.find((v) => v.algorithm === 'fedavg')!;
+      expect(fedavg.churn).toEqual({ kind: 'sessions', online: 0.9, meanSessionMs: 60000, sigma: 1 });
+      expect(fedavg.network.dropProbability).toBe(0.1);
+      expect(problemsOf(`${GOOD}network: { partitions: [{ at: 5, groups: [[0, 1]] }] }\n`)).toEqual([
+        'network.partitions: the fedavg baseline\'s server reaches every client: it models no network partitions (line "fedavg"); give the other lines their own network instead',
+      ]);
+    });
+
     it('shards (and other partitions) need enough rows', () => {
       const text = GOOD.replace('peers: 100', 'peers: 5000').replace('{ kind: dirichlet, alpha: 0.5 }', '{ kind: shards }');
       expect(problemsOf(text)).toEqual(['partition: needs 10000 training rows (2 shards (of at least one row) for each of 5000 peers), but mnist has about 8000']);
@@ -307,7 +317,7 @@ algorithms:
     const text = VARIANTS.replace(/algorithms:[\s\S]*$/, `algorithms:
   - curator
   - { algorithm: gossipp, label: "a, b", partition: { kind: dirichlet }, topology: { kind: ring, k: 9 }, task: { training: { epochs: 0, batchSiz: 3 }, mode: gossip }, colour: red }
-  - { algorithm: fedavg, topology: ring, churn: { kind: crash, fraction: 0.1 }, network: { dropProbability: 0.2, latency: { kind: uniform, min: 5, max: 1 } } }
+  - { algorithm: fedavg, topology: ring, churn: { kind: crash, fraction: 0.1 }, network: { dropProbability: 0.2, partitions: [{ at: 5, groups: [[0, 1]] }], latency: { kind: uniform, min: 5, max: 1 } } }
   - { label: x }
   - 7
   - { algorithm: curator }
@@ -326,8 +336,7 @@ algorithms:
       'algorithms[1].topology.k: needs more than 2k = 18 peers (k neighbours on each side), but peers is 10',
       'algorithms[6].task.cohort.minPeers: is 11, more than the 10 peers',
       'algorithms[2].topology: fedavg uses a central server, not an overlay; remove it',
-      'algorithms[2].churn: the fedavg baseline does not model churn (its clients are always online); remove it',
-      'algorithms[2].network.dropProbability: the fedavg baseline models latency and bandwidth only; remove it',
+      "algorithms[2].network.partitions: the fedavg baseline's server reaches every client: it models no network partitions; remove it",
       'algorithms[2].network.latency.max: must be ≥ min (5), got 1',
       'algorithms[3].algorithm: is required (one of curator, gossip, fedavg)',
       'algorithms[4]: must be an algorithm name (curator, gossip, fedavg) or a mapping { algorithm, label?, partition?, task?, topology?, network?, churn? }, got 7',
