@@ -133,6 +133,7 @@ async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[],
         };
   const rounds: SimRound[] = [];
   let bytes = 0;
+  let lostDeltas = 0;
   try {
     await runFedAvg(
       {
@@ -155,6 +156,7 @@ async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[],
         // Clients upload their deltas and the cohort downloads the new version: all the bytes
         // moved, per client (the simulator's column is all bytes received, per peer).
         bytes += round.uploadBytes + round.downloadBytes;
+        lostDeltas += round.lostDeltas;
         const record: SimRound = {
           round: round.round,
           time: round.virtualMs,
@@ -167,7 +169,7 @@ async function runBaseline(variant: ScenarioVariant, shards: readonly Dataset[],
           consensusDistance: 0,
           bytesPerPeer: bytes / shards.length,
           messages: Number.NaN,
-          failedTransfers: round.lostDeltas,
+          failedTransfers: lostDeltas,
         };
         rounds.push(record);
         onRound(record);

@@ -61,6 +61,32 @@ describe('scenario runs', () => {
     expect(await readFile(join(a!, 'accuracy.svg'), 'utf8')).toBe(svg);
   });
 
+  it('a fedavg line under message loss: lost deltas counted so far, the model unchanged, each round waits out the collection window', async () => {
+    await selectBackend();
+    const scenario = parseScenario(
+      `
+name: tiny-lossy-fedavg
+peers: 4
+data: { builtin: mnist }
+network: { dropProbability: 1 }
+task:
+  model: { preset: logreg }
+  cohort: { fraction: 0.5 }
+  stopping: { rounds: 2 }
+  timing: { collectionWindowMs: 2000, curatorDeadlineMs: 3000 }
+algorithms: [fedavg]
+evaluation: { testSamples: 100 }
+`,
+      'tiny-lossy.yaml',
+    );
+    const [run] = await runScenario(scenario);
+    expect(run!.rounds.map((r) => [r.contributors.length, r.failedTransfers, r.time])).toEqual([
+      [0, 2, 2000],
+      [0, 4, 4000],
+    ]);
+    expect(run!.rounds[1]!.accuracy).toBe(run!.rounds[0]!.accuracy);
+  });
+
   it('runs labelled variants on shared partitions; the CSV and the plots name each line by its label', async () => {
     await selectBackend();
     const scenario = parseScenario(
