@@ -122,7 +122,7 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
     const available = failures === undefined ? allClients : allClients.filter((c) => failures.onlineThroughout(c, roundStart, roundStart));
     const cohort = rng.permutation(available.length).map((i) => available[i]!).slice(0, cohortSize(run.clients.length, run.fraction)).sort((a, b) => a - b);
     const drops = rng.fork(`drops in round ${round}`);
-    const lost = () => failures !== undefined && failures.dropProbability > 0 && drops.next() < failures.dropProbability;
+    const transferLost = () => failures !== undefined && failures.dropProbability > 0 && drops.next() < failures.dropProbability;
     const contributions: Contribution[] = [];
     const contributors: number[] = [];
     let uploadBytes = 0;
@@ -131,8 +131,8 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
     for (const index of cohort) {
       const data = run.clients[index]!;
       const down = (time.latencyMs?.(index) ?? 0) + transferMs(versionBytes, time.downloadBps);
-      if (lost()) {
-        lostDeltas++;
+      if (transferLost()) {
+        lostDeltas++; // the version never reached the client: it does not train
         continue;
       }
       writeWeights(run.model, global);
@@ -145,7 +145,8 @@ export async function runFedAvg(run: FedAvgRun, onRound: (round: FedAvgRound) =>
       const train = (data.size * run.plan.epochs * 1000) / samplesPerSecond;
       const up = (time.latencyMs?.(index) ?? 0) + transferMs(wire.byteLength, time.uploadBps);
       const arrival = down + train + up;
-      if (failures !== undefined && (lost() || arrival > failures.roundTimeoutMs || !failures.onlineThroughout(index, roundStart, roundStart + arrival))) {
+      const counts = failures === undefined || (!transferLost() && arrival <= failures.roundTimeoutMs && failures.onlineThroughout(index, roundStart, roundStart + arrival));
+      if (!counts) {
         lostDeltas++;
         continue;
       }
