@@ -14,10 +14,12 @@
  *   change (ages included). A round moves 2 models per client, a gossip cycle 1 per node.
  * - Accuracy on 500 test digits: the mean over 10 fixed nodes for gossip, the global model for FedAvg.
  *
- *   node bench/research/gossip-age.ts [--skew] [--mode push|pull] [--age max|sum] [--transfers 60] [--nodes 100]
+ *   node bench/research/gossip-age.ts [--skew] [--mode push|pull] [--age max|sum] [--rate age|transfers] [--transfers 60] [--nodes 100]
  *
  * `--skew` gives every node the digits of one class; `--age sum` makes a merge add the ages (so
- * steps shrink much faster). Results are in sim/README.md (scenario 2).
+ * steps shrink much faster); `--rate transfers` replaces the age in the step size by a clock
+ * both algorithms share: samples per node × (transfers per node so far − 1) + the sample's index
+ * in the epoch. Results are in sim/README.md (scenario 2).
  */
 import { parseArgs } from 'node:util';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     skew: { type: 'boolean', default: false },
     mode: { type: 'string', default: 'push' },
     age: { type: 'string', default: 'max' },
+    rate: { type: 'string', default: 'age' },
     transfers: { type: 'string', default: '60' },
     nodes: { type: 'string', default: '100' },
   },
@@ -40,8 +43,8 @@ const ETA = 1 / LAMBDA;
 const FEATURES = 784;
 const WIDTH = FEATURES + 1; // + bias input
 const CLASSES = 10;
-if (!['push', 'pull'].includes(args.mode!) || !['max', 'sum'].includes(args.age!) || !(TRANSFERS >= 2) || !(NODES >= 2)) {
-  throw new Error('usage: --mode push|pull, --age max|sum, --transfers ≥ 2, --nodes ≥ 2');
+if (!['push', 'pull'].includes(args.mode!) || !['max', 'sum'].includes(args.age!) || !['age', 'transfers'].includes(args.rate!) || !(TRANSFERS >= 2) || !(NODES >= 2)) {
+  throw new Error('usage: --mode push|pull, --age max|sum, --rate age|transfers, --transfers ≥ 2, --nodes ≥ 2');
 }
 
 interface Model {
@@ -95,10 +98,15 @@ function scores(model: Model, x: Float64Array, into: Float64Array): void {
   }
 }
 
-/** One epoch of per-sample SGD at rate ETA / age with L2 weight LAMBDA. */
-function trainOn(model: Model, rows: readonly number[], random: Rng): void {
+/**
+ * One epoch of per-sample SGD at rate ETA / age with L2 weight LAMBDA; with `--rate transfers`,
+ * ETA / (samples per node × (transfers − 1) + step) instead, where `transfers` counts this
+ * node's model transfers so far.
+ */
+function trainOn(model: Model, rows: readonly number[], random: Rng, transfers: number): void {
   const p = new Float64Array(CLASSES);
-  for (const i of random.permutation(rows.length)) {
+  const clock = (train.size / NODES) * (transfers - 1);
+  for (const [step, i] of random.permutation(rows.length).entries()) {
     const row = rows[i]!;
     const x = trainRows[row]!;
     scores(model, x, p);
@@ -106,7 +114,7 @@ function trainOn(model: Model, rows: readonly number[], random: Rng): void {
     let sum = 0;
     for (let k = 0; k < CLASSES; k++) sum += p[k] = Math.exp(p[k]! - max);
     model.age += 1;
-    const rate = ETA / model.age;
+    const rate = ETA / (args.rate === 'age' ? model.age : clock + step + 1);
     const shrink = 1 - rate * LAMBDA;
     for (let k = 0; k < CLASSES; k++) {
       const error = p[k]! / sum - (k === train.labels[row] ? 1 : 0);
@@ -149,13 +157,13 @@ function gossip(): number[] {
       for (let node = 0; node < NODES; node++) {
         for (const received of inbox[node]!) {
           nodes[node] = merge(nodes[node]!, received);
-          trainOn(nodes[node]!, shards[node]!, random.fork(`${cycle}/${node}`));
+          trainOn(nodes[node]!, shards[node]!, random.fork(`${cycle}/${node}`), cycle);
         }
       }
     } else {
       for (let node = 0; node < NODES; node++) {
         nodes[node] = merge(nodes[node]!, atStart[otherThan(node, random)]!);
-        trainOn(nodes[node]!, shards[node]!, random.fork(`${cycle}/${node}`));
+        trainOn(nodes[node]!, shards[node]!, random.fork(`${cycle}/${node}`), cycle);
       }
     }
     curve.push(watched.reduce((sum, node) => sum + accuracy(nodes[node]!), 0) / watched.length);
@@ -173,7 +181,7 @@ function fedAvg(): number[] {
     let ageChange = 0;
     for (let client = 0; client < NODES; client++) {
       const local = copy(global);
-      trainOn(local, shards[client]!, random.fork(`${round}/${client}`));
+      trainOn(local, shards[client]!, random.fork(`${round}/${client}`), 2 * round);
       local.w.forEach((v, i) => (change[i]! += (v - global.w[i]!) / NODES));
       ageChange += (local.age - global.age) / NODES;
     }
@@ -185,7 +193,7 @@ function fedAvg(): number[] {
   return curve;
 }
 
-console.log(`${NODES} nodes, ${args.skew ? 'one class per node' : 'uniform'}, ${args.mode} gossip, merged age = ${args.age}`);
+console.log(`${NODES} nodes, ${args.skew ? 'one class per node' : 'uniform'}, ${args.mode} gossip, merged age = ${args.age}, step size by ${args.rate}`);
 const gossipCurve = gossip();
 const fedAvgCurve = fedAvg();
 console.log('transfers per node | gossip | fedavg');
