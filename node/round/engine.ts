@@ -58,7 +58,6 @@ export class RoundEngine {
   #merging = false;
   #finished = false;
   readonly #lastSeen = new Map<PeerIdString, number>();
-  /** The head round each peer last announced. */
   /** The round each peer last announced, and when we heard it. */
   readonly #peerRound = new Map<PeerIdString, { readonly round: number; readonly at: number }>();
   readonly #holders = new Map<Hash, Set<PeerIdString>>();

@@ -58,11 +58,17 @@ function positive(value: number, what: string): void {
   if (!(Number.isFinite(value) && value > 0)) throw new ChurnError(`${what} must be a finite number > 0, got ${value}`);
 }
 
+interface SortedTransitions {
+  readonly all: readonly ChurnTransition[];
+  readonly byPeer: ReadonlyMap<string, readonly ChurnTransition[]>;
+}
+
 export class ChurnSchedule {
   readonly #initial = new Map<string, boolean>();
   #added: { t: ChurnTransition; seq: number }[] = [];
   #seq = 0;
-  #cache: readonly ChurnTransition[] | undefined;
+  /** The state-changing transitions in order, all and by peer; rebuilt after a change. */
+  #cache: SortedTransitions | undefined;
 
   /**
    * Builds the schedule of `peers` under `model` up to `horizonMs` (sessions beyond it are not
@@ -145,25 +151,38 @@ export class ChurnSchedule {
 
   /** State-changing transitions in (time, insertion) order. */
   get transitions(): readonly ChurnTransition[] {
+    return this.#sorted().all;
+  }
+
+  /** One peer's state-changing transitions in order (the queries below scan only these). */
+  #transitionsOf(peer: string): readonly ChurnTransition[] {
+    return this.#sorted().byPeer.get(peer) ?? [];
+  }
+
+  #sorted(): SortedTransitions {
     if (this.#cache !== undefined) return this.#cache;
     const sorted = [...this.#added].sort((x, y) => x.t.at - y.t.at || x.seq - y.seq);
     const state = new Map(this.#initial);
-    const out: ChurnTransition[] = [];
+    const all: ChurnTransition[] = [];
+    const byPeer = new Map<string, ChurnTransition[]>();
     for (const { t } of sorted) {
       if ((state.get(t.peer) ?? true) === t.up) continue;
       state.set(t.peer, t.up);
-      out.push(t);
+      all.push(t);
+      const own = byPeer.get(t.peer);
+      if (own === undefined) byPeer.set(t.peer, [t]);
+      else own.push(t);
     }
-    this.#cache = out;
-    return out;
+    this.#cache = { all, byPeer };
+    return this.#cache;
   }
 
   /** Whether `peer` is online at `at` (transitions at exactly `at` have happened). */
   isOnlineAt(peer: string, at: number): boolean {
     let up = this.initiallyOnline(peer);
-    for (const t of this.transitions) {
+    for (const t of this.#transitionsOf(peer)) {
       if (t.at > at) break;
-      if (t.peer === peer) up = t.up;
+      up = t.up;
     }
     return up;
   }
@@ -171,7 +190,7 @@ export class ChurnSchedule {
   /** Whether `peer` is online at `from` and does not go down before `to` (a going down at exactly `to` counts). */
   isOnlineThroughout(peer: string, from: number, to: number): boolean {
     if (!this.isOnlineAt(peer, from)) return false;
-    return !this.transitions.some((t) => t.peer === peer && t.at > from && t.at <= to);
+    return !this.#transitionsOf(peer).some((t) => t.at > from && t.at <= to);
   }
 
   /** Fraction of [0, horizonMs) that `peer` spends online. */
@@ -179,8 +198,7 @@ export class ChurnSchedule {
     let up = this.initiallyOnline(peer);
     let last = 0;
     let online = 0;
-    for (const t of this.transitions) {
-      if (t.peer !== peer) continue;
+    for (const t of this.#transitionsOf(peer)) {
       if (t.at >= horizonMs) break;
       if (up) online += t.at - last;
       last = t.at;
