@@ -7,7 +7,7 @@
  * rebuilds the version exactly (the version is defined as parent + patch).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { createStrategy } from '../aggregate/index.ts';
+import { AggregationError, createStrategy } from '../aggregate/index.ts';
 import type { StatefulStrategy } from '../aggregate/server-optimizers.ts';
 import type { AggregationStrategy, Contribution } from '../aggregate/strategy.ts';
 import type { Dataset } from '../learn/data/dataset.ts';
@@ -27,8 +27,8 @@ import {
 import type { TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
 import type { TaskManifest } from '../task/manifest.ts';
 import { ModelSlot } from './model-slot.ts';
+import { VersionCodec, type VersionContent } from './version-blob.ts';
 
-const STATE_PREFIX = 'server-state/';
 /** The encoding of version patches, whatever the task's delta encoding (PROTOCOL.md §3.9). */
 export const PATCH_ENCODING = 'f16';
 
@@ -80,6 +80,7 @@ export class Learner {
   /** Whether this learner made its slot (and so disposes of it). */
   readonly #ownsSlot: boolean;
   readonly #manifest: WeightsManifest;
+  readonly #versions: VersionCodec;
   readonly #task: TaskManifest;
   readonly #data: Dataset;
   readonly #validation: Dataset | undefined;
@@ -88,6 +89,7 @@ export class Learner {
     this.#slot = slot;
     this.#ownsSlot = ownsSlot;
     this.#manifest = slot.manifest;
+    this.#versions = new VersionCodec(slot.manifest, init.task.aggregation.strategy, init.task.timing.maxBlobBytes);
     this.#task = init.task;
     this.#data = init.data;
     this.#validation = init.validation;
@@ -122,32 +124,19 @@ export class Learner {
     return createStrategy(strategy, { ...(serverLearningRate === undefined ? {} : { serverLearningRate }), ...(momentum === undefined ? {} : { momentum }) });
   }
 
-  /** Splits a version blob into model weights and server state. */
-  #decodeVersion(blob: Uint8Array): { weights: Float32Array; state: Float32Array[] } {
-    const decoded = decodeWeights(blob, undefined, { maxBytes: this.#task.timing.maxBlobBytes });
-    const modelTensors = decoded.manifest.tensors.slice(0, this.#manifest.tensors.length);
-    const weightsLength = this.#manifest.tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
-    const same = modelTensors.length === this.#manifest.tensors.length && modelTensors.every((t, i) => t.name === this.#manifest.tensors[i]!.name && t.shape.join() === this.#manifest.tensors[i]!.shape.join());
-    if (!same) throw new Error('the version does not hold this task\'s model weights');
-    const state: Float32Array[] = [];
-    let offset = weightsLength;
-    for (const tensor of decoded.manifest.tensors.slice(this.#manifest.tensors.length)) {
-      if (!tensor.name.startsWith(STATE_PREFIX)) throw new Error(`unexpected tensor ${tensor.name} in a version`);
-      state.push(decoded.values.slice(offset, offset + weightsLength));
-      offset += weightsLength;
-    }
-    return { weights: decoded.values.subarray(0, weightsLength), state };
+  /** A version blob's model weights and server state, checked in full (version-blob.ts). */
+  #decodeVersion(blob: Uint8Array): VersionContent {
+    return this.#versions.decode(blob);
   }
 
   #encodeVersion(weights: Float32Array, state: readonly Float32Array[]): Uint8Array {
-    const tensors = [...this.#manifest.tensors, ...state.map((_, i) => ({ name: `${STATE_PREFIX}${i}`, shape: [weights.length], dtype: 'float32' as const }))];
-    const values = new Float32Array(weights.length * (1 + state.length));
-    values.set(weights);
-    state.forEach((s, i) => values.set(s, weights.length * (i + 1)));
-    return encodeWeights({ manifest: { tensors }, values }, 'f32');
+    return this.#versions.encode(weights, state);
   }
 
-  /** Checks that a blob is a version of this task's model (used after pulling one). */
+  /**
+   * Checks that a blob is a version of this task's model (used after pulling one): throws
+   * InvalidVersionError saying what is wrong.
+   */
   checkVersion(blob: Uint8Array): void {
     this.#decodeVersion(blob);
   }
@@ -230,7 +219,10 @@ export class Learner {
     }
     if (contributions.length === 0) return { blob: new Uint8Array(), accepted, rejected };
     const next = strategy.aggregate(base.weights, contributions);
-    if (isStateful(strategy)) return { blob: this.#encodeVersion(next, strategy.exportState()), accepted, rejected };
+    const state = isStateful(strategy) ? strategy.exportState() : [];
+    // Every accepted delta is finite, but a server optimizer can still overflow: never publish that.
+    if ([next, ...state].some((values) => allFinite(values) >= 0)) throw new AggregationError('the aggregate is not finite (the strategy overflowed); no version is made');
+    if (isStateful(strategy)) return { blob: this.#encodeVersion(next, state), accepted, rejected };
     // A task that sends f32 deltas wants exact versions, and an f32 patch would save nothing.
     if (this.#task.encoding === 'f32') return { blob: this.#encodeVersion(next, []), accepted, rejected };
     // The version is parent + decoded patch, so that a peer holding the parent rebuilds it bit for bit.
