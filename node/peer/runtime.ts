@@ -6,11 +6,22 @@
 import type { Contributor, Hash } from '../../protocols/messages.ts';
 import type { GossipEngine } from '../round/gossip-engine.ts';
 import type { RoundEngine } from '../round/engine.ts';
-import type { Effect, EngineEvent, Head, TimerName, VersionPatch } from '../round/events.ts';
+import type { Effect, EngineEvent, Head, RejectedDelta, TimerName, VersionPatch } from '../round/events.ts';
 import type { Clock, Transport } from '../round/ports.ts';
 import { hashBytes } from '../store/blobs.ts';
 import type { BlobStore, CheckpointStore, VersionStore } from '../store/index.ts';
 import type { Learner, OfferedDelta } from './learner.ts';
+import { InvalidVersionError } from './version-blob.ts';
+
+/** An aggregation found no delta it could use; `rejected` says why for each. */
+class NoValidDeltaError extends Error {
+  override name = 'NoValidDeltaError';
+  readonly rejected: readonly RejectedDelta[];
+  constructor(message: string, rejected: readonly RejectedDelta[]) {
+    super(message);
+    this.rejected = rejected;
+  }
+}
 
 /**
  * What the runtime needs of a peer's store: the on-disk TaskStore of a real peer, or an
@@ -148,6 +159,9 @@ export class PeerRuntime {
       this.#emit({ type: 'log', level: 'info', message: `round ${head.round} (${head.hash.slice(0, 12)}) adopted without its provenance; checkpointed when its version advert arrives` });
       return;
     }
+    // The record first, and the checkpoint only if it was stored: a record that conflicts with
+    // one on disk (the version claimed at another round, say) or is invalid leaves the checkpoint
+    // where it was, so that nothing is persisted on the word of a head that cannot be recorded.
     await store.versions.record({
       round: head.round,
       hash: head.hash,
@@ -157,9 +171,6 @@ export class PeerRuntime {
       ...(head.curator === undefined ? {} : { curator: head.curator }),
       ...(head.metrics === undefined ? {} : { metrics: { accuracy: head.metrics.accuracy, loss: head.metrics.loss } }),
       createdAt: this.#init.clock.now(),
-    }).catch((error: unknown) => {
-      // A record for this hash with other provenance (e.g. learnt later) is kept as it is.
-      this.#emit({ type: 'log', level: 'warn', message: `version record ${head.hash.slice(0, 12)}: ${(error as Error).message}` });
     });
     await store.checkpoint.save({ task: store.taskId, taskHash, round: head.round, head: head.hash, updatedAt: this.#init.clock.now() });
   }
@@ -181,7 +192,7 @@ export class PeerRuntime {
   }
 
   /** Runs an async effect; its result or failure comes back as an engine event (after its work time). */
-  #background(effect: Effect, work: () => Promise<EngineEvent>, onError: (reason: string) => EngineEvent): void {
+  #background(effect: Effect, work: () => Promise<EngineEvent>, onError: (reason: string, error: unknown) => EngineEvent): void {
     const delay = this.#init.workTime?.(effect) ?? 0;
     const deliver = (event: () => EngineEvent) => {
       if (delay <= 0) this.#dispatch(event());
@@ -189,23 +200,29 @@ export class PeerRuntime {
     };
     const running = work().then(
       (event) => deliver(() => ({ ...event, now: this.#init.clock.now() })),
-      (error: unknown) => deliver(() => onError(error instanceof Error ? error.message : String(error))),
+      (error: unknown) => deliver(() => onError(error instanceof Error ? error.message : String(error), error)),
     );
     this.#inFlight.add(running);
     void running.finally(() => this.#inFlight.delete(running));
   }
 
-  /** The blob, from the store or pulled from its holders within `timeoutMs` (default: `fetchTimeoutMs`). */
-  async #blob(hash: Hash, holders: readonly string[], timeoutMs = this.#init.fetchTimeoutMs): Promise<Uint8Array> {
+  /**
+   * The blob, from the store or pulled from its holders within `timeoutMs` (default:
+   * `fetchTimeoutMs`). A pulled blob is stored only once `check` (if given) accepts it, so that
+   * nothing invalid is kept or served on.
+   */
+  async #blob(hash: Hash, holders: readonly string[], options: { readonly timeoutMs?: number; readonly check?: (bytes: Uint8Array) => void } = {}): Promise<Uint8Array> {
     const { store, transport, maxBlobBytes, clock } = this.#init;
     const held = await store.blobs.get(hash);
     if (held !== undefined) return held;
+    const timeoutMs = options.timeoutMs ?? this.#init.fetchTimeoutMs;
     // On the runtime's clock, so that a simulated pull times out in virtual time.
     const timeout = new AbortController();
     const cancelTimeout = clock.setTimer(timeoutMs, () => timeout.abort(new Error(`the pull took longer than ${timeoutMs} ms`)));
     try {
       const signal = AbortSignal.any([this.#stopping.signal, timeout.signal]);
       const bytes = await transport.fetch(hash, holders, { maxBytes: maxBlobBytes, signal });
+      options.check?.(bytes);
       await store.blobs.put(bytes);
       return bytes;
     } finally {
@@ -216,7 +233,8 @@ export class PeerRuntime {
   /**
    * The version `hash` rebuilt from its patch when its base is held here, or undefined (then the
    * caller pulls it whole): a patch that cannot be pulled or applied, or that rebuilds other
-   * bytes than the advertised hash, is logged and set aside.
+   * bytes than the advertised hash, is logged and set aside. A patch that rebuilds exactly the
+   * advertised version, which is invalid, throws InvalidVersionError (the version is at fault).
    */
   async #rebuiltFromPatch(hash: Hash, patch: VersionPatch, holders: readonly string[]): Promise<Uint8Array | undefined> {
     const { store, learner } = this.#init;
@@ -226,10 +244,12 @@ export class PeerRuntime {
       const version = learner.applyPatch(base, await this.#blob(patch.hash, holders));
       const rebuilt = hashBytes(version);
       if (rebuilt !== hash) throw new Error(`it rebuilds ${rebuilt.slice(0, 12)}, not the advertised version`);
+      learner.checkVersion(version);
       await store.blobs.put(version);
       return version;
     } catch (error) {
-      if (this.#stopping.signal.aborted) throw error; // the peer is stopping: nothing to fall back to
+      // Stopping: nothing to fall back to. An invalid version: pulling it whole gives the same bytes.
+      if (this.#stopping.signal.aborted || error instanceof InvalidVersionError) throw error;
       this.#emit({ type: 'log', level: 'warn', message: `patch ${patch.hash.slice(0, 12)} for version ${hash.slice(0, 12)} unusable (${(error as Error).message}); pulling the whole version` });
       return undefined;
     }
@@ -283,7 +303,7 @@ export class PeerRuntime {
               effect.deltas.map(async ({ from, advert, holders }) => {
                 try {
                   // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
-                  offered.push({ from, blob: await this.#blob(advert.delta, holders, this.#init.fetchTimeoutMs / 2), samples: advert.samples });
+                  offered.push({ from, blob: await this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2 }), samples: advert.samples });
                 } catch (error) {
                   rejected.push({ peer: from, delta: advert.delta, reason: `could not pull it: ${(error as Error).message}` });
                 }
@@ -296,7 +316,7 @@ export class PeerRuntime {
             for (const r of result.rejected) rejected.push({ peer: r.from, delta: deltaOf.get(r.from) ?? '', reason: r.reason });
             for (const r of rejected) this.#emit({ type: 'rejected', round: effect.round, peer: r.peer, reason: r.reason });
             const contributors: Contributor[] = result.accepted.map((d) => ({ peer: d.from, delta: deltaOf.get(d.from)!, samples: d.samples }));
-            if (contributors.length === 0) throw new Error(`no valid delta among ${effect.deltas.length}`);
+            if (contributors.length === 0) throw new NoValidDeltaError(`no valid delta among ${effect.deltas.length}`, rejected);
             const version = await store.blobs.put(result.blob);
             const patch = result.patch === undefined ? undefined : await store.blobs.put(result.patch);
             const metrics = await learner.validate(result.blob);
@@ -313,7 +333,14 @@ export class PeerRuntime {
               ...(patch === undefined ? {} : { patch }),
             };
           },
-          (reason) => ({ type: 'aggregate-failed', now: now(), round: effect.round, base: effect.base, reason }),
+          (reason, error) => ({
+            type: 'aggregate-failed',
+            now: now(),
+            round: effect.round,
+            base: effect.base,
+            reason,
+            ...(error instanceof NoValidDeltaError ? { rejected: error.rejected } : {}),
+          }),
         );
         break;
       case 'merge':
@@ -332,15 +359,16 @@ export class PeerRuntime {
         this.#background(
           effect,
           async () => {
-            // Held already, else rebuilt from its patch, else pulled whole.
+            // Held already, else rebuilt from its patch, else pulled whole; checked in full before it is stored.
+            const check = (bytes: Uint8Array) => learner.checkVersion(bytes);
             const blob =
               (await store.blobs.get(effect.hash)) ??
               (effect.patch === undefined ? undefined : await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders)) ??
-              (await this.#blob(effect.hash, effect.holders));
-            learner.checkVersion(blob);
+              (await this.#blob(effect.hash, effect.holders, { check }));
+            check(blob);
             return { type: 'fetched', now: now(), hash: effect.hash };
           },
-          (reason) => ({ type: 'fetch-failed', now: now(), hash: effect.hash, reason }),
+          (reason, error) => ({ type: 'fetch-failed', now: now(), hash: effect.hash, reason, invalid: error instanceof InvalidVersionError }),
         );
         break;
       case 'adopt': {

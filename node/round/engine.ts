@@ -12,10 +12,18 @@
  *   merged into their sample-weighted average; every peer computes the same merge.
  * - Deltas based on the head or on any version merged into it count for the next round, so a
  *   merge loses no work. A delta that arrives too late is logged, never dropped silently.
+ * - Nothing moves on one member's word alone: a version that is not a child of the head (a round
+ *   jump, a catch-up) is pulled only once two peers vouch for it; a peer whose advertised blob
+ *   could not be pulled or was invalid is left out for a while; a member that missed its last
+ *   expected round is not waited for; a sender keeps at most two versions per round (§7.14).
  */
 import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, VersionAdvert } from '../../protocols/messages.ts';
 import { RoundElection } from './election.ts';
-import type { DeltaOffer, Effect, EngineEvent, Head, MergeLeaf } from './events.ts';
+import type { DeltaOffer, Effect, EngineEvent, Head, MergeLeaf, RejectedDelta } from './events.ts';
+import { PeerBook } from './peer-book.ts';
+import { advertOfHead, headFromAdvert, MAX_KNOWN_VERSIONS, VersionBook } from './version-book.ts';
+
+export { MAX_KNOWN_VERSIONS } from './version-book.ts';
 
 export interface EngineConfig {
   readonly self: PeerIdString;
@@ -37,12 +45,13 @@ export interface EngineConfig {
   readonly targetAccuracy?: number;
 }
 
-interface KnownVersion {
-  readonly advert: VersionAdvert;
+/** A version being pulled: what adopting it would make the head, and whose advert asked for it. */
+interface PendingPull {
+  readonly head: Head;
   readonly from: PeerIdString;
 }
 
-/** An open delta is announced again after this many presence intervals without a version. */
+/** An open delta is announced again after this many presence intervals without a version (at most half the window). */
 const REANNOUNCE_AFTER_INTERVALS = 3;
 
 const samplesOf = (contributors: readonly Contributor[]) => contributors.reduce((sum, c) => sum + c.samples, 0);
@@ -57,33 +66,32 @@ export class RoundEngine {
   #curating = false;
   #merging = false;
   #finished = false;
-  readonly #lastSeen = new Map<PeerIdString, number>();
-  /** The round each peer last announced, and when we heard it. */
-  readonly #peerRound = new Map<PeerIdString, { readonly round: number; readonly at: number }>();
-  readonly #holders = new Map<Hash, Set<PeerIdString>>();
-  readonly #versions = new Map<Hash, KnownVersion>();
+  readonly #peers: PeerBook;
+  readonly #versions = new VersionBook();
   /** Deltas for the round after the head, by sender. */
   #deltas = new Map<PeerIdString, DeltaAdvert>();
   /** Deltas for the round after that (from peers that adopted the next version before us). */
   #early = new Map<PeerIdString, DeltaAdvert>();
-  /** Versions being pulled, and what adopting each would make the head. */
-  readonly #fetching = new Map<Hash, Head>();
+  /** Versions being pulled. */
+  readonly #fetching = new Map<Hash, PendingPull>();
   /** "theirHead>ourHead" pairs we re-published our head's advert for. */
   readonly #republishedFor = new Set<string>();
+  /** The round in which we last said the known-version cap was reached (said once a round). */
+  #capLoggedRound = -1;
   #election: RoundElection | undefined;
-  /** Bumped whenever a peer that was not live is heard from (the live set grew). */
-  #liveEpoch = 0;
-  /** Our curator rank, valid while the election and live set are unchanged and no live peer can have timed out. */
-  #rankCache: { readonly election: RoundElection; readonly liveEpoch: number; readonly validUntil: number; readonly rank: number } | undefined;
-  /** A live peer that ranks before us in the current election (so we are not its curator). */
-  #outranked: { readonly election: RoundElection; readonly by: PeerIdString } | undefined;
 
   constructor(config: EngineConfig) {
     this.config = config;
+    this.#peers = new PeerBook(config.self, config.peerTimeoutMs);
   }
 
   get head(): Head | undefined {
     return this.#head;
+  }
+
+  /** Version adverts kept (of the head's round and later), for diagnostics and tests. */
+  get knownVersions(): number {
+    return this.#versions.size;
   }
 
   /** The round being trained and curated now (head round + 1). */
@@ -99,48 +107,10 @@ export class RoundEngine {
     return (this.#election = new RoundElection(head.round + 1, head.hash, this.config.cohortFraction));
   }
 
-  #isLive(peer: PeerIdString, now: number): boolean {
-    const seen = this.#lastSeen.get(peer);
-    return seen !== undefined && now - seen <= this.config.peerTimeoutMs;
-  }
-
   /**
-   * Whether we rank first among the peers live now. Stops at the first live peer that outranks
-   * us and remembers it, so on average a peer compares itself with a handful of others.
-   */
-  #isCurator(now: number): boolean {
-    const election = this.#currentElection();
-    const outranked = this.#outranked;
-    if (outranked !== undefined && outranked.election === election && this.#isLive(outranked.by, now)) return false;
-    const { self, peerTimeoutMs } = this.config;
-    for (const [peer, seen] of this.#lastSeen) {
-      if (peer !== self && now - seen <= peerTimeoutMs && election.ranksBefore(peer, self)) {
-        this.#outranked = { election, by: peer };
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Our place in the current round's curator ranking over the peers live now (0: curator). */
-  #rank(now: number): number {
-    const election = this.#currentElection();
-    const cached = this.#rankCache;
-    if (cached !== undefined && cached.election === election && cached.liveEpoch === this.#liveEpoch && now <= cached.validUntil) return cached.rank;
-    const { self, peerTimeoutMs } = this.config;
-    let rank = 0;
-    let validUntil = Infinity;
-    for (const [peer, seen] of this.#lastSeen) {
-      if (peer === self || now - seen > peerTimeoutMs) continue;
-      validUntil = Math.min(validUntil, seen + peerTimeoutMs);
-      if (election.ranksBefore(peer, self)) rank++;
-    }
-    this.#rankCache = { election, liveEpoch: this.#liveEpoch, validUntil, rank };
-    return rank;
-  }
-
-  /**
-   * Live peers expected to train the current round: in its cohort, and not known to be more than
+   * Live peers expected to train the current round: in its cohort, not serving a penalty, not
+   * known to have missed the last round they were expected in (a member that is live but does
+   * not deliver is not waited for until it sends a delta again), and not known to be more than
    * one round behind (one round behind, a peer has just not seen the new version yet; further
    * behind, it is catching up and will not deliver in time). Only a round announced since this
    * round began tells: an older announcement predates the versions everyone has adopted since,
@@ -150,18 +120,19 @@ export class RoundEngine {
     const head = this.#head;
     if (head === undefined) return [];
     const election = this.#currentElection();
+    const round = head.round + 1;
     const behind = (peer: PeerIdString) => {
-      const announced = this.#peerRound.get(peer);
-      return announced !== undefined && announced.at >= this.#roundStartedAt && announced.round < head.round - 1;
+      const announced = this.#peers.roundSince(peer, this.#roundStartedAt);
+      return announced !== undefined && announced < head.round - 1;
     };
-    return this.livePeers(now).filter((peer) => election.inCohort(peer) && !behind(peer));
+    return this.livePeers(now).filter(
+      (peer) => election.inCohort(peer) && !this.#peers.isPenalised(peer, round) && !this.#peers.isUnreliable(peer) && !behind(peer),
+    );
   }
 
   /** Peers heard from within the peer timeout, this one included. */
   livePeers(now: number): PeerIdString[] {
-    const live = [this.config.self];
-    for (const [peer, seen] of this.#lastSeen) if (now - seen <= this.config.peerTimeoutMs) live.push(peer);
-    return live;
+    return this.#peers.livePeers(now);
   }
 
   handle(event: EngineEvent): Effect[] {
@@ -194,6 +165,7 @@ export class RoundEngine {
         break;
       case 'aggregate-failed':
         this.#curating = false;
+        this.#penaliseRejected(event.round, event.rejected ?? [], effects);
         effects.push({ type: 'log', level: 'warn', message: `aggregating round ${event.round} failed (${event.reason}); the next standby takes over` });
         break;
       case 'merged':
@@ -207,9 +179,7 @@ export class RoundEngine {
         this.#onFetched(event.hash, event.now, effects);
         break;
       case 'fetch-failed':
-        this.#fetching.delete(event.hash);
-        effects.push({ type: 'log', level: 'warn', message: `could not pull version ${event.hash.slice(0, 12)}: ${event.reason}` });
-        this.#maybeCurate(event.now, effects); // it may have been held back by that pull
+        this.#onFetchFailed(event, effects);
         break;
       default: {
         const unknown: never = event;
@@ -219,18 +189,6 @@ export class RoundEngine {
     return effects;
   }
 
-  #addHolder(hash: Hash, peer: PeerIdString): void {
-    let holders = this.#holders.get(hash);
-    if (holders === undefined) this.#holders.set(hash, (holders = new Set()));
-    holders.add(peer);
-  }
-
-  #holdersOf(hash: Hash, first?: PeerIdString): PeerIdString[] {
-    const holders = [...(this.#holders.get(hash) ?? [])].filter((peer) => peer !== this.config.self);
-    if (first !== undefined && first !== this.config.self) return [first, ...holders.filter((peer) => peer !== first)];
-    return holders;
-  }
-
   /** Bases a delta for the next round may have: the head, or any version merged into it. */
   #acceptsBase(base: Hash): boolean {
     return base === this.#head?.hash || (this.#head?.merged.includes(base) ?? false);
@@ -238,9 +196,10 @@ export class RoundEngine {
 
   #adopt(head: Head, now: number, effects: Effect[], announce: boolean): void {
     const previous = this.#head;
+    if (previous !== undefined && head.round === previous.round + 1) this.#recordMisses(now);
     this.#head = head;
     this.#versions.delete(head.hash);
-    this.#addHolder(head.hash, this.config.self);
+    this.#peers.addHolder(head.hash, this.config.self);
     if (announce) effects.push({ type: 'adopt', head });
     const sameRoundMerge = previous !== undefined && head.merged.length > 0 && previous.round === head.round;
     if (sameRoundMerge) {
@@ -250,6 +209,12 @@ export class RoundEngine {
     this.#startRound(now, effects);
   }
 
+  /** The round after the head closes: every member it expected that sent no delta missed it. */
+  #recordMisses(now: number): void {
+    if (now - this.#startedAt < this.config.presenceIntervalMs) return; // our view of the round was incomplete
+    for (const peer of this.expected(now)) if (peer !== this.config.self && !this.#deltas.has(peer)) this.#peers.missed(peer);
+  }
+
   /**
    * Drops what no longer matters once a new round starts — versions of earlier rounds, holders of
    * blobs we will not pull, republish marks for older heads — so a long-running peer's memory
@@ -257,10 +222,11 @@ export class RoundEngine {
    */
   #forgetOldRounds(): void {
     const head = this.#head!;
-    for (const [hash, { advert }] of this.#versions) if (advert.round < head.round) this.#versions.delete(hash);
-    const wanted = new Set<Hash>([head.hash, ...head.merged, ...this.#versions.keys(), ...this.#fetching.keys()]);
+    this.#versions.forgetBefore(head.round);
+    const wanted = new Set<Hash>([head.hash, ...head.merged, ...this.#versions.hashes(), ...this.#fetching.keys()]);
     for (const advert of this.#deltas.values()) wanted.add(advert.delta);
-    for (const hash of this.#holders.keys()) if (!wanted.has(hash)) this.#holders.delete(hash);
+    this.#peers.keepHoldersOf(wanted);
+    this.#peers.forgetPenaltiesBefore(head.round + 1);
     this.#republishedFor.clear();
   }
 
@@ -293,6 +259,11 @@ export class RoundEngine {
     return this.#roundStartedAt + this.config.collectionWindowMs + rank * this.config.curatorDeadlineMs;
   }
 
+  /** How long an open delta waits for a version before it is announced again: well inside the window. */
+  get #reannounceAfterMs(): number {
+    return Math.min(REANNOUNCE_AFTER_INTERVALS * this.config.presenceIntervalMs, this.config.collectionWindowMs / 2);
+  }
+
   #onPresenceTimer(now: number, effects: Effect[]): void {
     const head = this.#head;
     if (head !== undefined) {
@@ -300,13 +271,13 @@ export class RoundEngine {
       // Adverts are not stored by the network: announce our open delta again, for peers that
       // joined, reconnected or were not subscribed yet when it was first published.
       const ours = this.#deltas.get(this.config.self);
-      if (ours !== undefined && !this.#curating && now - ours.sentAt >= REANNOUNCE_AFTER_INTERVALS * this.config.presenceIntervalMs) {
+      if (ours !== undefined && !this.#curating && now - ours.sentAt >= this.#reannounceAfterMs) {
         const again: DeltaAdvert = { ...ours, sentAt: now };
         this.#deltas.set(this.config.self, again);
         effects.push({ type: 'publish', advert: again });
       }
     }
-    for (const [peer, seen] of this.#lastSeen) if (now - seen > this.config.peerTimeoutMs * 4) this.#lastSeen.delete(peer);
+    this.#peers.forgetSilent(now);
     // Our view of who is live completes one interval after start: every delta may be in by now.
     if (head !== undefined) this.#maybeCurate(now, effects);
     effects.push({ type: 'set-timer', timer: 'presence', delayMs: this.config.presenceIntervalMs });
@@ -320,9 +291,10 @@ export class RoundEngine {
     const head = this.#head!;
     if (this.#pullingRound(head.round + 1)) return;
     // Before the first standby slot opens only the curator may act; the full rank is needed after.
-    const curator = this.#isCurator(now);
+    const election = this.#currentElection();
+    const curator = this.#peers.isCurator(election, now);
     if (!curator && now < this.#slotOpensAt(1)) return;
-    const rank = curator ? 0 : this.#rank(now);
+    const rank = curator ? 0 : this.#peers.rank(election, now);
     if (now < this.#slotOpensAt(rank) && rank !== 0) return;
     const expected = this.expected(now);
     // A peer that has just (re)started has not yet heard every live peer announce itself: its
@@ -333,7 +305,7 @@ export class RoundEngine {
     this.#curating = true;
     const deltas: DeltaOffer[] = [...this.#deltas]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([from, advert]) => ({ from, advert, holders: this.#holdersOf(advert.delta, from) }));
+      .map(([from, advert]) => ({ from, advert, holders: this.#peers.holdersOf(advert.delta, from, head.round + 1) }));
     const role = rank === 0 ? 'curator' : `standby ${rank}`;
     effects.push({ type: 'log', level: 'info', message: `round ${this.round}: aggregating ${deltas.length} of ${expected.length} expected deltas as ${role}` });
     effects.push({ type: 'aggregate', round: head.round + 1, base: head.hash, deltas });
@@ -344,7 +316,9 @@ export class RoundEngine {
     const head = this.#head;
     if (head === undefined || this.#finished) return;
     this.#maybeCurate(now, effects);
-    if (this.#deltas.size === 0 && !this.#training && !this.#curating && now >= this.#slotOpensAt(this.#isCurator(now) ? 0 : this.#rank(now))) {
+    const election = this.#currentElection();
+    const rank = this.#peers.isCurator(election, now) ? 0 : this.#peers.rank(election, now);
+    if (this.#deltas.size === 0 && !this.#training && !this.#curating && now >= this.#slotOpensAt(rank)) {
       // Our slot is open and nobody trained (the cohort draw can come out empty): train
       // ourselves, so that the round still gets a delta and ends.
       this.#training = true;
@@ -356,35 +330,30 @@ export class RoundEngine {
 
   /** Whether a version of round `atLeast` or later is being pulled. */
   #pullingRound(atLeast: number): boolean {
-    for (const pending of this.#fetching.values()) if (pending.round >= atLeast) return true;
+    for (const pending of this.#fetching.values()) if (pending.head.round >= atLeast) return true;
     return false;
-  }
-
-  /** A delta or version advert shows its sender at `round` at least. */
-  #announced(peer: PeerIdString, round: number, now: number): void {
-    const known = this.#peerRound.get(peer);
-    this.#peerRound.set(peer, { round: Math.max(known?.round ?? 0, round), at: now });
   }
 
   #onAdvert(from: PeerIdString, advert: Advert, now: number, effects: Effect[]): void {
     if (advert.task !== this.config.task) return;
-    const seen = this.#lastSeen.get(from);
-    if (seen === undefined || now - seen > this.config.peerTimeoutMs) this.#liveEpoch++;
-    this.#lastSeen.set(from, now);
+    this.#peers.heard(from, now);
     switch (advert.kind) {
       case 'presence':
-        this.#peerRound.set(from, { round: advert.round, at: now });
-        this.#addHolder(advert.head, from);
+        this.#peers.setRound(from, advert.round, now);
+        this.#peers.addHolder(advert.head, from);
         this.#onPresence(from, advert.round, advert.head, now, effects);
         break;
       case 'delta':
-        this.#announced(from, advert.round - 1, now);
-        this.#addHolder(advert.delta, from);
+        this.#peers.raiseRound(from, advert.round - 1, now);
+        this.#peers.delivered(from);
+        this.#peers.addHolder(advert.delta, from);
+        this.#peers.addHolder(advert.base, from); // it trained from the base, so it holds it
         this.#onDelta(from, advert, now, effects);
+        this.#pullIfVouched(advert.base, now, effects);
         break;
       case 'version':
-        this.#announced(from, advert.round, now);
-        this.#addHolder(advert.hash, from);
+        this.#peers.raiseRound(from, advert.round, now);
+        this.#peers.addHolder(advert.hash, from);
         this.#onVersion(from, advert, now, effects);
         break;
       default: {
@@ -394,22 +363,14 @@ export class RoundEngine {
     }
   }
 
-  /** The head as a version advert, to (re)publish; undefined for round 0 or unknown provenance. */
-  #versionAdvert(head: Head, now: number): VersionAdvert | undefined {
-    if (head.parent === undefined) return undefined;
-    return {
-      kind: 'version',
-      task: this.config.task,
-      round: head.round,
-      hash: head.hash,
-      parent: head.parent,
-      bytes: head.bytes,
-      contributors: head.contributors,
-      merged: head.merged,
-      ...(head.metrics === undefined ? {} : { metrics: head.metrics }),
-      ...(head.patch === undefined ? {} : { patch: head.patch }),
-      sentAt: now,
-    };
+  /**
+   * Whether a version that is not a child of the head may be pulled: two other peers vouch for
+   * it (announced it as their head, built a delta or a version on it, or advertised it), or every
+   * other live peer does when fewer than two are live. One member's word never moves a peer.
+   */
+  #vouched(hash: Hash, now: number): boolean {
+    const others = this.livePeers(now).length - 1;
+    return this.#peers.vouchers(hash) >= Math.max(1, Math.min(2, others));
   }
 
   #onPresence(from: PeerIdString, round: number, hash: Hash, now: number, effects: Effect[]): void {
@@ -419,22 +380,28 @@ export class RoundEngine {
       // The peer is behind or on a sibling branch (a partition healed?) and may have missed our
       // head's advert while cut off: publish it again, once per head of theirs.
       const key = `${hash}>${head.hash}`;
-      const advert = this.#versionAdvert(head, now);
+      const advert = advertOfHead(head, this.config.task, now);
       if (advert !== undefined && !this.#republishedFor.has(key)) {
         this.#republishedFor.add(key);
         effects.push({ type: 'publish', advert });
       }
       return;
     }
-    if (this.#fetching.has(hash)) return;
-    if (this.#pullingRound(round)) return;
-    // A peer is ahead of us and we missed the version advert: pull its head to catch up.
-    this.#fetching.set(hash, { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 });
+    const known = this.#versions.get(hash);
+    if (known !== undefined) {
+      this.#pullIfVouched(hash, now, effects);
+      return;
+    }
+    if (this.#fetching.has(hash) || this.#pullingRound(round) || this.#versions.isRejected(hash)) return;
+    if (this.#peers.isPenalised(from, this.round) || !this.#vouched(hash, now)) return;
+    // Peers ahead of us vouch for a head whose version advert we missed: pull it to catch up.
+    this.#fetching.set(hash, { head: { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 }, from });
     effects.push({ type: 'log', level: 'info', message: `catching up: ${from} is at round ${round}, we are at ${head.round}` });
-    effects.push({ type: 'fetch-version', hash, round, holders: this.#holdersOf(hash, from) });
+    effects.push({ type: 'fetch-version', hash, round, holders: this.#peers.holdersOf(hash, from, this.round) });
   }
 
   #onDelta(from: PeerIdString, advert: DeltaAdvert, now: number, effects: Effect[]): void {
+    if (this.#peers.isPenalised(from, advert.round)) return;
     if (advert.round === this.round + 1) {
       this.#early.set(from, advert);
       return;
@@ -448,40 +415,42 @@ export class RoundEngine {
     this.#maybeCurate(now, effects);
   }
 
+  /** Keeps a version advert within the version book's bounds; a sender that equivocates is penalised. */
+  #keepVersion(from: PeerIdString, advert: VersionAdvert, effects: Effect[]): boolean {
+    const result = this.#versions.keep(from, advert);
+    if (!result.kept) {
+      const until = this.#peers.penalise(from, this.round);
+      effects.push({ type: 'log', level: 'warn', message: `${from} advertised a third version for round ${advert.round}; ignored, and its adverts are ignored until round ${until}` });
+      return false;
+    }
+    if (result.evicted !== undefined && this.#capLoggedRound !== this.round) {
+      this.#capLoggedRound = this.round;
+      effects.push({ type: 'log', level: 'warn', message: `${MAX_KNOWN_VERSIONS} version adverts pending; dropped the oldest of ${result.evicted.from}, which sent ${result.evicted.held}` });
+    }
+    return true;
+  }
+
   #onVersion(from: PeerIdString, advert: VersionAdvert, now: number, effects: Effect[]): void {
     const head = this.#head;
-    if (head === undefined) return;
-    const asHead: Head = {
-      round: advert.round,
-      hash: advert.hash,
-      parent: advert.parent,
-      contributors: advert.contributors,
-      merged: advert.merged,
-      curator: from,
-      bytes: advert.bytes,
-      ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
-      ...(advert.patch === undefined ? {} : { patch: advert.patch }),
-    };
-    if (advert.hash === head.hash && head.parent === undefined) {
+    if (head === undefined || this.#versions.isRejected(advert.hash) || this.#peers.isPenalised(from, this.round)) return;
+    if (advert.hash === head.hash && head.parent === undefined && head.round === advert.round) {
       // We caught up to this version without its advert: now we know where it came from.
-      this.#head = asHead;
-      effects.push({ type: 'adopt', head: asHead });
+      this.#head = headFromAdvert(advert, from);
+      effects.push({ type: 'adopt', head: this.#head });
       return;
     }
-    if (advert.hash === head.hash || head.merged.includes(advert.hash)) return;
-    this.#versions.set(advert.hash, { advert, from });
+    if (advert.hash === head.hash || head.merged.includes(advert.hash) || advert.round < head.round) return;
+    if (!this.#keepVersion(from, advert, effects)) return;
     if (advert.round > head.round) {
-      if (this.#fetching.has(advert.hash)) {
-        this.#fetching.set(advert.hash, asHead); // now with its provenance
+      const pending = this.#fetching.get(advert.hash);
+      if (pending !== undefined) {
+        this.#fetching.set(advert.hash, { head: headFromAdvert(advert, from), from: pending.from }); // now with its provenance
         return;
       }
-      if (this.#pullingRound(advert.round + 1)) return;
-      this.#fetching.set(advert.hash, asHead);
-      const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
-      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#holdersOf(advert.hash, from), ...patch });
+      this.#pullIfVouched(advert.hash, now, effects);
       return;
     }
-    if (advert.round !== head.round || advert.parent !== head.parent) return;
+    if (advert.parent !== head.parent) return;
     if (advert.merged.length === 0) {
       this.#mergeSiblings(advert.round, advert.parent, effects);
       return;
@@ -489,24 +458,40 @@ export class RoundEngine {
     // Another peer's merge of our round: pull it if it covers every version we hold of the round.
     const ourLeaves = head.merged.length > 0 ? head.merged : [head.hash];
     if (ourLeaves.every((leaf) => advert.merged.includes(leaf)) && !this.#fetching.has(advert.hash)) {
-      this.#fetching.set(advert.hash, asHead);
-      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#holdersOf(advert.hash, from) });
+      this.#fetching.set(advert.hash, { head: headFromAdvert(advert, from), from });
+      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#peers.holdersOf(advert.hash, from, this.round) });
     }
+  }
+
+  /**
+   * Pulls known version `hash` of a later round if it may be: a child of the head on its
+   * advert's word, anything else once vouched for (see #vouched); one later-round pull at a time.
+   */
+  #pullIfVouched(hash: Hash, now: number, effects: Effect[]): void {
+    const head = this.#head;
+    const known = this.#versions.get(hash);
+    if (head === undefined || known === undefined || known.advert.round <= head.round || this.#fetching.has(hash)) return;
+    const { advert, from } = known;
+    const child = advert.round === head.round + 1 && this.#acceptsBase(advert.parent);
+    if (!child && !this.#vouched(hash, now)) return;
+    if (this.#pullingRound(advert.round + 1)) return;
+    this.#fetching.set(hash, { head: headFromAdvert(advert, from), from });
+    const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
+    effects.push({ type: 'fetch-version', hash, round: advert.round, holders: this.#peers.holdersOf(hash, from, this.round), ...patch });
   }
 
   /** All known versions of the head's round with the head's parent, as merge leaves. */
   #mergeSiblings(round: number, parent: Hash, effects: Effect[]): void {
     const head = this.#head!;
     const leaves = new Map<Hash, MergeLeaf>();
-    const addLeaf = (hash: Hash, contributors: readonly Contributor[]) =>
-      leaves.set(hash, { hash, samples: samplesOf(contributors), holders: [...(this.#holders.get(hash) ?? [])] });
+    const addLeaf = (hash: Hash, contributors: readonly Contributor[]) => leaves.set(hash, { hash, samples: samplesOf(contributors), holders: this.#peers.allHolders(hash) });
     if (head.merged.length === 0) addLeaf(head.hash, head.contributors);
     for (const leaf of head.merged) {
       const known = this.#versions.get(leaf);
       if (known !== undefined) addLeaf(leaf, known.advert.contributors);
     }
-    for (const { advert } of this.#versions.values()) {
-      if (advert.round === round && advert.parent === parent && advert.merged.length === 0) addLeaf(advert.hash, advert.contributors);
+    for (const { advert, from } of this.#versions.values()) {
+      if (advert.round === round && advert.parent === parent && advert.merged.length === 0 && !this.#peers.isPenalised(from, this.round)) addLeaf(advert.hash, advert.contributors);
     }
     const sorted = [...leaves.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1));
     if (sorted.length < 2 || this.#merging) return;
@@ -517,7 +502,7 @@ export class RoundEngine {
 
   #onTrained(event: Extract<EngineEvent, { type: 'trained' }>, effects: Effect[]): void {
     this.#training = false;
-    this.#addHolder(event.delta, this.config.self);
+    this.#peers.addHolder(event.delta, this.config.self);
     if (event.round !== this.round || !this.#acceptsBase(event.base)) {
       effects.push({ type: 'log', level: 'warn', message: `our delta for round ${event.round} was ready after that round closed; it is not used` });
       const head = this.#head;
@@ -543,11 +528,21 @@ export class RoundEngine {
     this.#maybeCurate(event.now, effects);
   }
 
+  /** Leaves out, for a while, each peer whose delta could not be pulled or was invalid. */
+  #penaliseRejected(round: number, rejected: readonly RejectedDelta[], effects: Effect[]): void {
+    for (const { peer, delta, reason } of rejected) {
+      effects.push({ type: 'log', level: 'warn', message: `round ${round}: rejected the delta ${delta.slice(0, 12)} from ${peer}: ${reason}` });
+      if (peer === this.config.self) continue;
+      const until = this.#peers.penalise(peer, round);
+      this.#deltas.delete(peer);
+      this.#early.delete(peer);
+      effects.push({ type: 'log', level: 'info', message: `${peer} is left out of rounds up to ${until}` });
+    }
+  }
+
   #onAggregated(event: Extract<EngineEvent, { type: 'aggregated' }>, effects: Effect[]): void {
     this.#curating = false;
-    for (const rejected of event.rejected) {
-      effects.push({ type: 'log', level: 'warn', message: `round ${event.round}: rejected the delta ${rejected.delta.slice(0, 12)} from ${rejected.peer}: ${rejected.reason}` });
-    }
+    this.#penaliseRejected(event.round, event.rejected, effects);
     const head = this.#head;
     const contributors = [...event.contributors].sort((a, b) => (a.peer < b.peer ? -1 : 1));
     if (contributors.length === 0) return;
@@ -569,11 +564,11 @@ export class RoundEngine {
       ...(event.metrics === undefined ? {} : { metrics: event.metrics }),
       ...(event.patch === undefined ? {} : { patch: event.patch }),
     };
-    const advert = this.#versionAdvert(ours, event.now)!;
+    const advert = advertOfHead(ours, this.config.task, event.now)!;
     // Publish even if another version for this round got here first: ours may hold deltas it
     // lacks, and every peer merges same-round siblings.
     effects.push({ type: 'publish', advert });
-    this.#addHolder(event.version, this.config.self);
+    this.#peers.addHolder(event.version, this.config.self);
     if (head !== undefined && head.round === event.round - 1 && head.hash === event.base) {
       this.#adopt(ours, event.now, effects, true);
     } else if (head !== undefined && head.round === event.round && head.parent === event.base) {
@@ -603,12 +598,12 @@ export class RoundEngine {
     this.#adopt(merged, event.now, effects, true);
     effects.push({
       type: 'publish',
-      advert: this.#versionAdvert(merged, event.now)!,
+      advert: advertOfHead(merged, this.config.task, event.now)!,
     });
   }
 
   #onFetched(hash: Hash, now: number, effects: Effect[]): void {
-    const pending = this.#fetching.get(hash);
+    const pending = this.#fetching.get(hash)?.head;
     this.#fetching.delete(hash);
     const head = this.#head;
     if (pending === undefined || head === undefined) return;
@@ -617,6 +612,23 @@ export class RoundEngine {
     if (!newer && !mergeOfOurRound) return;
     if (newer) this.#reportSuperseded(head, pending, effects);
     this.#adopt(pending, now, effects, true);
+  }
+
+  /**
+   * A version could not be pulled, or was invalid: the peer whose advert asked for it is left
+   * out for a while, and an invalid version is never pulled again.
+   */
+  #onFetchFailed(event: Extract<EngineEvent, { type: 'fetch-failed' }>, effects: Effect[]): void {
+    const pending = this.#fetching.get(event.hash);
+    this.#fetching.delete(event.hash);
+    this.#versions.delete(event.hash);
+    effects.push({ type: 'log', level: 'warn', message: `could not ${event.invalid === true ? 'use' : 'pull'} version ${event.hash.slice(0, 12)}: ${event.reason}` });
+    if (event.invalid === true) this.#versions.reject(event.hash);
+    if (pending !== undefined && pending.from !== this.config.self) {
+      const until = this.#peers.penalise(pending.from, this.round);
+      effects.push({ type: 'log', level: 'info', message: `${pending.from} advertised it; its adverts are ignored until round ${until}` });
+    }
+    this.#maybeCurate(event.now, effects); // it may have been held back by that pull
   }
 
   /**

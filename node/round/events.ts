@@ -47,6 +47,7 @@ export interface MergeLeaf {
   readonly holders: readonly PeerIdString[];
 }
 
+/** A delta that was not aggregated: it could not be pulled, or was invalid. */
 export interface RejectedDelta {
   readonly peer: PeerIdString;
   readonly delta: Hash;
@@ -91,7 +92,8 @@ export type EngineEvent =
       /** The version's patch blob, when the learner made one. */
       readonly patch?: Hash;
     }
-  | { readonly type: 'aggregate-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string }
+  /** No version was made; `rejected`: the deltas that could not be pulled or were invalid, if that is why. */
+  | { readonly type: 'aggregate-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string; readonly rejected?: readonly RejectedDelta[] }
   | {
       readonly type: 'merged';
       readonly now: number;
@@ -104,7 +106,8 @@ export type EngineEvent =
   | { readonly type: 'merge-failed'; readonly now: number; readonly round: number; readonly leaves: readonly Hash[]; readonly reason: string }
   /** The version blob `hash` is now held locally and decodes as the task's model. */
   | { readonly type: 'fetched'; readonly now: number; readonly hash: Hash }
-  | { readonly type: 'fetch-failed'; readonly now: number; readonly hash: Hash; readonly reason: string };
+  /** `invalid`: the blob was pulled (its hash matched) but is not a valid version of the task's model. */
+  | { readonly type: 'fetch-failed'; readonly now: number; readonly hash: Hash; readonly reason: string; readonly invalid?: boolean };
 
 export type Effect =
   | { readonly type: 'publish'; readonly advert: Advert }

@@ -149,4 +149,45 @@ describe('peer runtime', () => {
     expect(warnings.some((w) => /patch .* unusable \(it rebuilds .*, not the advertised version\); pulling the whole version/.test(w))).toBe(true);
     expect(whole.checkpoint).toMatchObject({ round: 1, head: sha256(version) });
   });
+
+  it('persists nothing on a version advert that claims the starting weights at round 2^53 − 2; the store starts again', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
+    const genesis = (await learnerWithSeed(1)).genesisBlob(); // what the peer under test records as round 0
+    const far = 2 ** 53 - 2;
+    const forged: ReceivedAdvert = { from: 'peer-b', advert: { kind: 'version', task: task.id, round: far, hash: sha256(genesis), parent: 'cd'.repeat(32), bytes: genesis.byteLength, contributors: [{ peer: 'peer-b', delta: 'ef'.repeat(32), samples: 1 }], merged: [], sentAt: Date.now() } };
+    const attacked = await runPeer([genesis], async (inject, events) => {
+      inject(forged); // handled at once: our head's hash at another round is not our head's provenance
+      expect(events.filter((e) => e.type === 'adopted' || e.type === 'finished')).toEqual([]);
+    });
+    expect(attacked.fetched).toEqual([]);
+    expect(attacked.record).toMatchObject({ round: 0, parent: '' });
+    expect(attacked.checkpoint?.round).toBe(0);
+    const again = await runPeer([genesis], async () => {});
+    expect(again.head.round).toBe(0);
+  });
+
+  it('does not checkpoint a head whose record conflicts with one on disk, and resumes where it was', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
+    const [a, b] = await Promise.all([learnerWithSeed(2), learnerWithSeed(3)]);
+    const [blobA, blobB] = [a.genesisBlob(), b.genesisBlob()];
+    a.dispose();
+    b.dispose();
+    const version = (round: number, blob: Uint8Array, parent: string): ReceivedAdvert => ({
+      from: 'peer-b',
+      advert: { kind: 'version', task: task.id, round, hash: sha256(blob), parent, bytes: blob.byteLength, contributors: [{ peer: 'peer-b', delta: 'ef'.repeat(32), samples: 1 }], merged: [], sentAt: Date.now() },
+    });
+    const adopted = (events: PeerEvent[], round: number) => events.some((e) => e.type === 'adopted' && e.head.round === round);
+    const run = await runPeer([blobA, blobB], async (inject, events) => {
+      inject(version(3, blobA, 'ab'.repeat(32)));
+      await until(() => adopted(events, 3), 'adoption of round 3');
+      inject(version(5, blobB, sha256(blobA)));
+      await until(() => adopted(events, 5), 'adoption of round 5');
+      inject(version(9, blobA, 'cd'.repeat(32))); // the round-3 version again, claimed for round 9
+      await until(() => events.some((e) => e.type === 'log' && e.message.startsWith('could not checkpoint round 9')), 'the refused checkpoint');
+    }, sha256(blobA));
+    expect(run.record).toMatchObject({ round: 3 });
+    expect(run.checkpoint).toMatchObject({ round: 5, head: sha256(blobB) });
+    const again = await runPeer([blobA, blobB], async () => {});
+    expect(again.head).toMatchObject({ round: 5, hash: sha256(blobB) });
+  });
 });

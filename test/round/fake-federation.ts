@@ -38,6 +38,10 @@ export class FakeFederation {
   readonly samplesOf = new Map<Hash, number>();
   readonly holders = new Map<Hash, Set<PeerIdString>>();
   readonly down = new Set<PeerIdString>();
+  /** Live members that never finish training (they announce themselves, nothing else). */
+  readonly idle = new Set<PeerIdString>();
+  /** Members whose deltas are advertised but never served. */
+  readonly ghosts = new Set<PeerIdString>();
   /** Pairs that cannot reach each other ("a|b"). */
   readonly cut = new Set<string>();
   readonly versions: { from: PeerIdString; advert: VersionAdvert }[] = [];
@@ -151,10 +155,11 @@ export class FakeFederation {
         }
         break;
       case 'train':
+        if (this.idle.has(peer)) break;
         this.#schedule(trainMs, () => {
           const delta = sha(`delta ${peer} ${effect.round} ${effect.base}`);
           this.values.set(delta, 1);
-          this.#hold(delta, peer);
+          if (!this.ghosts.has(peer)) this.#hold(delta, peer);
           this.#deliver(peer, { type: 'trained', now: this.now, round: effect.round, base: effect.base, delta, bytes: 4, samples: 10, metrics: { loss: 1, accuracy: 0.5 } });
         });
         break;
@@ -172,7 +177,13 @@ export class FakeFederation {
       case 'aggregate':
         this.aggregations.push({ peer, round: effect.round });
         this.#schedule(aggregateMs, () => {
-          const usable = effect.deltas.filter((d) => d.from === peer || [d.from, ...d.holders].some((h) => this.#reachable(peer, h) && this.holders.get(d.advert.delta)?.has(h)));
+          const pullable = (d: (typeof effect.deltas)[number]) => this.holders.get(d.advert.delta)?.has(peer) === true || [d.from, ...d.holders].some((h) => this.#reachable(peer, h) && this.holders.get(d.advert.delta)?.has(h));
+          const usable = effect.deltas.filter(pullable);
+          const rejected = effect.deltas.filter((d) => !pullable(d)).map((d) => ({ peer: d.from, delta: d.advert.delta, reason: 'could not pull it' }));
+          if (usable.length === 0) {
+            this.#deliver(peer, { type: 'aggregate-failed', now: this.now, round: effect.round, base: effect.base, reason: 'no valid delta', rejected });
+            return;
+          }
           const base = this.values.get(effect.base)!;
           const total = usable.reduce((s, d) => s + d.advert.samples, 0);
           const value = base + usable.reduce((s, d) => s + (this.values.get(d.advert.delta)! * d.advert.samples) / total, 0);
@@ -182,7 +193,7 @@ export class FakeFederation {
           this.#hold(version, peer);
           // "Validation accuracy" of the fake model: a tenth of its value.
           const metrics = { loss: 1, accuracy: value / 10, samples: 5 };
-          this.#deliver(peer, { type: 'aggregated', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, contributors, rejected: [], metrics });
+          this.#deliver(peer, { type: 'aggregated', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, contributors, rejected, metrics });
         });
         break;
       case 'merge':

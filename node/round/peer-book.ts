@@ -1,0 +1,211 @@
+/**
+ * What a curator-mode engine knows of the other peers, judged only by what they did: who is
+ * live, the round each last announced, who holds which blob, whether a peer delivers the deltas
+ * it is expected to, and which peers are serving a penalty for a blob they advertised and did
+ * not serve, or served invalid (docs/PROTOCOL.md §7.2, §7.3, §7.14). Pure, like the engine: every
+ * call carries the time.
+ */
+import type { Hash, PeerIdString } from '../../protocols/messages.ts';
+import type { RoundElection } from './election.ts';
+
+/** Rounds a peer is left out for after its first offence; doubled with each further offence, up to the cap. */
+export const PENALTY_ROUNDS = 2;
+export const MAX_PENALTY_ROUNDS = 32;
+
+interface Penalty {
+  /** The peer is left out of rounds up to and including this one. */
+  readonly untilRound: number;
+  /** Offences since it was last clean for MAX_PENALTY_ROUNDS rounds (the next penalty doubles). */
+  readonly offences: number;
+}
+
+export class PeerBook {
+  readonly #self: PeerIdString;
+  readonly #peerTimeoutMs: number;
+  readonly #lastSeen = new Map<PeerIdString, number>();
+  /** The round each peer last announced, and when we heard it. */
+  readonly #announced = new Map<PeerIdString, { readonly round: number; readonly at: number }>();
+  readonly #holders = new Map<Hash, Set<PeerIdString>>();
+  /** Peers that missed the last round they were expected in and have sent no delta since. */
+  readonly #missed = new Set<PeerIdString>();
+  readonly #penalties = new Map<PeerIdString, Penalty>();
+  /** Bumped whenever the peers that may curate can have changed (liveness, delivery, penalties). */
+  #epoch = 0;
+  /** Our curator rank, valid while the election and eligible set are unchanged and no live peer can have timed out. */
+  #rankCache: { readonly election: RoundElection; readonly epoch: number; readonly validUntil: number; readonly rank: number } | undefined;
+  /** A live peer that ranks before us in an election (so we are not its curator). */
+  #outranked: { readonly election: RoundElection; readonly by: PeerIdString } | undefined;
+
+  constructor(self: PeerIdString, peerTimeoutMs: number) {
+    this.#self = self;
+    this.#peerTimeoutMs = peerTimeoutMs;
+  }
+
+  // --- liveness ---------------------------------------------------------------------------
+
+  /** Any advert from `peer` shows it live. */
+  heard(peer: PeerIdString, now: number): void {
+    if (!this.isLive(peer, now)) this.#epoch++;
+    this.#lastSeen.set(peer, now);
+  }
+
+  isLive(peer: PeerIdString, now: number): boolean {
+    const seen = this.#lastSeen.get(peer);
+    return seen !== undefined && now - seen <= this.#peerTimeoutMs;
+  }
+
+  /** Peers heard from within the peer timeout, this one included (first). */
+  livePeers(now: number): PeerIdString[] {
+    const live = [this.#self];
+    for (const [peer, seen] of this.#lastSeen) if (now - seen <= this.#peerTimeoutMs) live.push(peer);
+    return live;
+  }
+
+  /** Forgets peers silent for four peer timeouts. */
+  forgetSilent(now: number): void {
+    for (const [peer, seen] of this.#lastSeen) {
+      if (now - seen <= this.#peerTimeoutMs * 4) continue;
+      this.#lastSeen.delete(peer);
+      this.#announced.delete(peer);
+      this.#missed.delete(peer);
+    }
+  }
+
+  /** A presence advert says where the peer is, outright (a restarted peer may go back). */
+  setRound(peer: PeerIdString, round: number, now: number): void {
+    this.#announced.set(peer, { round, at: now });
+  }
+
+  /** A delta or version advert shows its sender at `round` at least. */
+  raiseRound(peer: PeerIdString, round: number, now: number): void {
+    const known = this.#announced.get(peer);
+    this.#announced.set(peer, { round: Math.max(known?.round ?? 0, round), at: now });
+  }
+
+  /** The round `peer` announced at or after `since`, if it did. */
+  roundSince(peer: PeerIdString, since: number): number | undefined {
+    const announced = this.#announced.get(peer);
+    return announced !== undefined && announced.at >= since ? announced.round : undefined;
+  }
+
+  // --- curator ranking over the live peers that behave ---------------------------------
+
+  /**
+   * Whether `peer` may curate round `round`: it is not serving a penalty and did not miss the last
+   * round it was expected in. A member that does not deliver is skipped, not waited for, when it
+   * ranks first: the next eligible peer takes its slot. Peers' views may differ for a moment (one
+   * heard a delta another did not); two peers that both think they curate make sibling versions,
+   * which every peer merges (§7.9).
+   */
+  mayCurate(peer: PeerIdString, round: number): boolean {
+    return !this.#missed.has(peer) && !this.isPenalised(peer, round);
+  }
+
+  /**
+   * Whether we rank first in `election` among the live peers that may curate. Stops at the first
+   * such peer that outranks us and remembers it, so on average a peer compares itself with a handful.
+   */
+  isCurator(election: RoundElection, now: number): boolean {
+    const outranked = this.#outranked;
+    const round = election.round;
+    if (outranked !== undefined && outranked.election === election && this.isLive(outranked.by, now) && this.mayCurate(outranked.by, round)) return false;
+    for (const [peer, seen] of this.#lastSeen) {
+      if (peer !== this.#self && now - seen <= this.#peerTimeoutMs && this.mayCurate(peer, round) && election.ranksBefore(peer, this.#self)) {
+        this.#outranked = { election, by: peer };
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Our place in `election`'s curator ranking over the live peers that may curate (0: curator). */
+  rank(election: RoundElection, now: number): number {
+    const cached = this.#rankCache;
+    if (cached !== undefined && cached.election === election && cached.epoch === this.#epoch && now <= cached.validUntil) return cached.rank;
+    let rank = 0;
+    let validUntil = Infinity;
+    for (const [peer, seen] of this.#lastSeen) {
+      if (peer === this.#self || now - seen > this.#peerTimeoutMs || !this.mayCurate(peer, election.round)) continue;
+      validUntil = Math.min(validUntil, seen + this.#peerTimeoutMs);
+      if (election.ranksBefore(peer, this.#self)) rank++;
+    }
+    this.#rankCache = { election, epoch: this.#epoch, validUntil, rank };
+    return rank;
+  }
+
+  // --- blob holders -----------------------------------------------------------------------
+
+  addHolder(hash: Hash, peer: PeerIdString): void {
+    let holders = this.#holders.get(hash);
+    if (holders === undefined) this.#holders.set(hash, (holders = new Set()));
+    holders.add(peer);
+  }
+
+  /** Every peer known to hold `hash` (this one included, if it does). */
+  allHolders(hash: Hash): PeerIdString[] {
+    return [...(this.#holders.get(hash) ?? [])];
+  }
+
+  /** Peers to pull `hash` from: `first` (if given) then the others; never this peer; penalised peers last. */
+  holdersOf(hash: Hash, first?: PeerIdString, round = Infinity): PeerIdString[] {
+    const others = this.allHolders(hash).filter((peer) => peer !== this.#self && peer !== first);
+    const ordered = first !== undefined && first !== this.#self ? [first, ...others] : others;
+    return [...ordered.filter((peer) => !this.isPenalised(peer, round)), ...ordered.filter((peer) => this.isPenalised(peer, round))];
+  }
+
+  /** Other peers that announced holding `hash` (its vouchers: each saw, built on or served it). */
+  vouchers(hash: Hash): number {
+    let count = 0;
+    for (const peer of this.#holders.get(hash) ?? []) if (peer !== this.#self) count++;
+    return count;
+  }
+
+  /** Forgets the holders of every blob not in `wanted`. */
+  keepHoldersOf(wanted: ReadonlySet<Hash>): void {
+    for (const hash of this.#holders.keys()) if (!wanted.has(hash)) this.#holders.delete(hash);
+  }
+
+  // --- behaviour --------------------------------------------------------------------------
+
+  /** `peer` sent a delta: whatever it missed before, it delivers again. */
+  delivered(peer: PeerIdString): void {
+    if (this.#missed.delete(peer)) this.#epoch++;
+  }
+
+  /** `peer` was expected in a round that closed without its delta. */
+  missed(peer: PeerIdString): void {
+    if (!this.#missed.has(peer)) this.#epoch++;
+    this.#missed.add(peer);
+  }
+
+  /** Whether `peer` missed the last round it was expected in and sent no delta since: not waited for. */
+  isUnreliable(peer: PeerIdString): boolean {
+    return this.#missed.has(peer);
+  }
+
+  /**
+   * `peer` advertised a blob it did not serve, or that was invalid, in round `round`: it is left
+   * out — not waited for, not ranked as curator, its deltas not aggregated, its versions not
+   * pulled — until round `round + penalty`, the penalty doubling with each offence until it has
+   * been clean for MAX_PENALTY_ROUNDS rounds. Returns the last round it is left out of.
+   */
+  penalise(peer: PeerIdString, round: number): number {
+    if (peer === this.#self) return round;
+    const previous = this.#penalties.get(peer);
+    const offences = (previous?.offences ?? 0) + 1;
+    const untilRound = Math.max(previous?.untilRound ?? 0, round + Math.min(MAX_PENALTY_ROUNDS, PENALTY_ROUNDS * 2 ** (offences - 1)));
+    this.#penalties.set(peer, { untilRound, offences });
+    this.#epoch++;
+    return untilRound;
+  }
+
+  isPenalised(peer: PeerIdString, round: number): boolean {
+    const penalty = this.#penalties.get(peer);
+    return penalty !== undefined && round <= penalty.untilRound;
+  }
+
+  /** Forgets the offences of peers clean for MAX_PENALTY_ROUNDS rounds before `round`. */
+  forgetPenaltiesBefore(round: number): void {
+    for (const [peer, penalty] of this.#penalties) if (penalty.untilRound < round - MAX_PENALTY_ROUNDS) this.#penalties.delete(peer);
+  }
+}

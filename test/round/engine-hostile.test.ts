@@ -1,0 +1,140 @@
+/**
+ * The round engine against members that misbehave (issue 11): nothing moves on one member's
+ * word, a member that does not deliver is not waited for, a blob that is not served or is
+ * invalid costs its advertiser, and no flood of adverts grows what a peer keeps.
+ */
+import { describe, expect, it } from 'vitest';
+import { RoundEngine, MAX_KNOWN_VERSIONS, type EngineConfig } from '../../node/round/engine.ts';
+import type { Effect, Head } from '../../node/round/events.ts';
+import type { VersionAdvert } from '../../protocols/messages.ts';
+import { FakeFederation } from './fake-federation.ts';
+
+const hash = (c: string | number) => String(c).padStart(64, '0').slice(-64);
+const config: EngineConfig = { self: 'a', task: 't', cohortFraction: 1, minPeers: 2, collectionWindowMs: 1000, curatorDeadlineMs: 2000, presenceIntervalMs: 500, peerTimeoutMs: 1500 };
+const head2: Head = { round: 2, hash: hash('2'), parent: hash('1'), contributors: [], merged: [], curator: 'b', bytes: 1 };
+
+function version(round: number, h: string, parent: string, sentAt: number): VersionAdvert {
+  return { kind: 'version', task: 't', round, hash: h, parent, bytes: 800_000, contributors: [{ peer: 'm', delta: hash('d'), samples: 1 }], merged: [], sentAt };
+}
+
+function presence(round: number, head: string, sentAt: number) {
+  return { kind: 'presence' as const, task: 't', round, head, age: 0, sentAt };
+}
+
+const pulls = (effects: Effect[]) => effects.filter((e) => e.type === 'fetch-version').map((e) => (e as Extract<Effect, { type: 'fetch-version' }>).hash);
+
+/** An engine at round 2 that has heard honest peers b and c and member m. */
+function engineAtRound2(extra: Partial<EngineConfig> = {}): RoundEngine {
+  const engine = new RoundEngine({ ...config, ...extra });
+  engine.handle({ type: 'start', now: 0, head: head2 });
+  for (const peer of ['b', 'c', 'm']) engine.handle({ type: 'advert', now: 10, from: peer, advert: presence(2, hash('2'), 10) });
+  return engine;
+}
+
+function rounds(world: FakeFederation): number[] {
+  return world.versions.map((v) => v.advert.round);
+}
+
+describe('round engine against misbehaving members', () => {
+  it('does not jump to a far round on one member\'s advert; pulls it once a second peer vouches for it', () => {
+    const engine = engineAtRound2({ maxRounds: 100 });
+    const far = 2 ** 53 - 2;
+    const effects = engine.handle({ type: 'advert', now: 100, from: 'm', advert: version(far, hash('f'), hash('e'), 100) });
+    expect(pulls(effects)).toEqual([]);
+    // Its own presence advert for that head is still one voice.
+    expect(pulls(engine.handle({ type: 'advert', now: 150, from: 'm', advert: presence(far, hash('f'), 150) }))).toEqual([]);
+    // A child of our head is a chain link: pulled on its advert.
+    expect(pulls(engine.handle({ type: 'advert', now: 200, from: 'b', advert: version(3, hash('3'), hash('2'), 200) }))).toEqual([hash('3')]);
+    // An honest peer vouching for the far head makes two voices: it is pulled (issue 12 checks the chain itself).
+    engine.handle({ type: 'fetch-failed', now: 250, hash: hash('3'), reason: 'gone' });
+    expect(pulls(engine.handle({ type: 'advert', now: 300, from: 'c', advert: presence(far, hash('f'), 300) }))).toEqual([hash('f')]);
+  });
+
+  it('catches up on one peer\'s presence when it is the only other live peer', () => {
+    const engine = new RoundEngine(config);
+    engine.handle({ type: 'start', now: 0, head: head2 });
+    expect(pulls(engine.handle({ type: 'advert', now: 10, from: 'b', advert: presence(9, hash('9'), 10) }))).toEqual([hash('9')]);
+  });
+
+  it('never pulls an invalid version again and ignores its advertiser for a while', () => {
+    const engine = engineAtRound2();
+    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'm', advert: version(3, hash('n'), hash('2'), 100) }))).toEqual([hash('n')]);
+    const failed = engine.handle({ type: 'fetch-failed', now: 150, hash: hash('n'), reason: 'weight 7 of the version is NaN', invalid: true });
+    expect(failed.some((e) => e.type === 'log' && e.message.includes('m advertised it'))).toBe(true);
+    // Advertised again by an honest peer: still never pulled again.
+    expect(pulls(engine.handle({ type: 'advert', now: 200, from: 'b', advert: version(3, hash('n'), hash('2'), 200) }))).toEqual([]);
+    // The member's other versions are ignored while it is penalised...
+    expect(pulls(engine.handle({ type: 'advert', now: 250, from: 'm', advert: version(3, hash('o'), hash('2'), 250) }))).toEqual([]);
+    // ...its deltas too, and it is not expected.
+    engine.handle({ type: 'advert', now: 260, from: 'm', advert: { kind: 'delta', task: 't', round: 3, base: hash('2'), delta: hash('md'), bytes: 1, samples: 1, metrics: { loss: 1, accuracy: 0 }, sentAt: 260 } });
+    expect(engine.expected(300)).not.toContain('m');
+    // An honest curator's version is adopted as usual.
+    expect(pulls(engine.handle({ type: 'advert', now: 300, from: 'b', advert: version(3, hash('3'), hash('2'), 300) }))).toEqual([hash('3')]);
+  });
+
+  it('keeps at most two versions per sender per round, and a bounded number in all', () => {
+    const engine = engineAtRound2();
+    // One member floods versions of our own round (siblings: each would be pulled and merged).
+    const merges: Effect[] = [];
+    for (let i = 0; i < 1200; i++) merges.push(...engine.handle({ type: 'advert', now: 100 + i, from: 'm', advert: version(2, hash(`s${i}`), hash('1'), 100 + i) }));
+    const merge = merges.find((e) => e.type === 'merge') as Extract<Effect, { type: 'merge' }> | undefined;
+    expect(merge?.leaves.length ?? 0).toBeLessThanOrEqual(3); // our head + its first two
+    expect(engine.knownVersions).toBeLessThanOrEqual(2);
+    // Far-future versions from many senders: nothing pulled, and never more than the cap kept.
+    const fresh = engineAtRound2();
+    let pulled = 0;
+    for (let i = 0; i < 3 * MAX_KNOWN_VERSIONS; i++) {
+      const from = `flood-${i % 200}`;
+      fresh.handle({ type: 'advert', now: 100, from, advert: presence(2, hash('2'), 100) });
+      pulled += pulls(fresh.handle({ type: 'advert', now: 100, from, advert: version(1000 + i, hash(`v${i}`), hash(`p${i}`), 100) })).length;
+    }
+    expect(pulled).toBe(0);
+    expect(fresh.knownVersions).toBe(MAX_KNOWN_VERSIONS);
+  });
+
+  it('stops waiting for a live member that never trains after the first round it missed', () => {
+    const timing = { collectionWindowMs: 2000, curatorDeadlineMs: 1000, presenceIntervalMs: 200, peerTimeoutMs: 1000 };
+    const clean = new FakeFederation({ peers: 5, config: timing });
+    clean.startAll();
+    clean.runUntil(20_000);
+    const withIdle = new FakeFederation({ peers: 5, config: timing });
+    withIdle.idle.add(withIdle.peers[2]!);
+    withIdle.startAll();
+    withIdle.runUntil(20_000);
+    const cleanRounds = Math.max(...rounds(clean));
+    const idleRounds = Math.max(...rounds(withIdle));
+    // The first round waits out the window (2 s); later rounds close on the four who deliver.
+    expect(idleRounds).toBeGreaterThanOrEqual(0.5 * cleanRounds);
+    for (const { advert } of withIdle.versions) expect(advert.contributors).toHaveLength(4);
+  });
+
+  it('leaves out, for doubling stretches, a member whose deltas are advertised and never served', () => {
+    const world = new FakeFederation({ peers: 5, config: { collectionWindowMs: 2000, curatorDeadlineMs: 1000, presenceIntervalMs: 200, peerTimeoutMs: 1000 } });
+    const ghost = world.peers[3]!;
+    world.ghosts.add(ghost);
+    world.startAll();
+    world.runUntil(60_000, () => Math.min(...world.peers.map((p) => world.headOf(p)!.round)) >= 20);
+    // Each peer learns only from its own pulls; for each, the penalty doubles with every offence:
+    // the rounds in which it offered the ghost's delta again are ever further apart.
+    const offered = new Map<string, number[]>();
+    for (const l of world.logs.filter((l) => l.peer !== ghost && l.message.includes(`from ${ghost}: could not pull it`))) {
+      offered.set(l.peer, [...(offered.get(l.peer) ?? []), Number(/round (\d+)/.exec(l.message)![1])]);
+    }
+    expect(offered.size).toBeGreaterThan(0);
+    for (const [peer, list] of offered) {
+      const gaps = list.slice(1).map((r, i) => r - list[i]!);
+      gaps.forEach((gap, i) => expect(gap, `${peer} offered it in rounds ${list.join(', ')}`).toBeGreaterThan(2 ** (i + 1)));
+    }
+    for (const { advert } of world.versions) expect(advert.contributors.map((c) => c.peer)).not.toContain(ghost);
+  });
+
+  it('announces an open delta again well inside the collection window', () => {
+    const engine = new RoundEngine({ ...config, collectionWindowMs: 4000, presenceIntervalMs: 2000, peerTimeoutMs: 6000 });
+    engine.handle({ type: 'start', now: 0, head: head2 });
+    engine.handle({ type: 'advert', now: 10, from: 'b', advert: presence(2, hash('2'), 10) });
+    engine.handle({ type: 'trained', now: 100, round: 3, base: hash('2'), delta: hash('d'), bytes: 1, samples: 1, metrics: { loss: 1, accuracy: 0 } });
+    // With presence every 2 s the old rule (3 intervals: 6 s) re-announced after the 4 s window had closed.
+    const at2100 = engine.handle({ type: 'timer', now: 2100, timer: 'presence' });
+    expect(at2100.some((e) => e.type === 'publish' && e.advert.kind === 'delta')).toBe(true);
+  });
+});
