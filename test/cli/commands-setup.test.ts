@@ -86,6 +86,14 @@ describe('gossipfl task', () => {
     expect(invalid.stderr).toContain('5 problems');
     for (const field of ['version', 'id', 'model', 'data', 'stopping']) expect(invalid.stderr).toContain(`- ${field}:`);
 
+    const noModel = join(dir, 'no-model.yaml');
+    await writeFile(noModel, 'version: 1\nid: layers-task\nmodel: {layers: models/none.json}\ndata: {featureCount: 3, classes: [a, b], labelColumn: y}\nstopping: {rounds: 5}\n');
+    const missingModel = await gossipfl(['task', 'sign', noModel, '--dir', dataDir]);
+    expect(missingModel.code).toBe(1);
+    expect(missingModel.stdout).toBe('');
+    expect(missingModel.stderr).toContain('model.layers: "models/none.json"');
+    expect(missingModel.stderr).toContain(`${join(dir, 'models', 'none.json')})`);
+
     const noIdentity = await gossipfl(['task', 'sign', join(root, 'examples/tasks/mnist.yaml'), '--dir', join(dir, 'nowhere')]);
     expect(noIdentity.code).toBe(1);
     expect(noIdentity.stderr).toContain('gossipfl init');
