@@ -29,6 +29,8 @@ describe('gossipfl init', () => {
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout);
     expect(report.peerId).toMatch(/^12D3KooW/);
+    expect(report.swarmKeyFingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(report.allowList).toBeUndefined();
     expect((await stat(join(dataDir, 'identity.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'swarm.key'))).mode & 0o777).toBe(0o600);
     const config = await readFile(join(dataDir, 'config.yaml'), 'utf8');
@@ -60,6 +62,7 @@ describe('gossipfl task', () => {
   it('creates, signs and verifies; refuses a tampered task and lists every problem of a bad manifest', async () => {
     const dataDir = join(dir, 'signer');
     const init = JSON.parse((await gossipfl(['init', '--dir', dataDir, '--json'])).stdout);
+    expect(init.allowList).toEqual([init.peerId]);
     const created = await gossipfl(['task', 'create', '--from', join(root, 'examples/tasks/mnist.yaml'), '--json']);
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ id: 'mnist-2nn', mode: 'curator' });
