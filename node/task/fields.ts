@@ -184,16 +184,36 @@ function fieldPath(ancestors: readonly unknown[], node: unknown): string {
   return path;
 }
 
+/** Whether a YAML/JSON decimal literal (`12.50`, `1.5e3`, `-.5`) denotes a whole number, exactly. */
+function denotesWholeNumber(literal: string): boolean {
+  const match = /^[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(literal.replaceAll('_', ''));
+  if (match === null) return true; // .inf, .nan, other notations: not a decimal, nothing to say
+  const digits = `${match[1] ?? ''}${match[2] ?? ''}`;
+  const point = (match[1] ?? '').length + Number(match[3] ?? 0);
+  return /^0*$/.test(digits.slice(Math.max(point, 0)));
+}
+
 /**
  * Integer literals are read as BigInt (`intAsBigInt`), so nothing is rounded before it is seen:
  * those a number holds exactly become numbers, the others are reported with their line, column
- * and field path (a seed of 2^53 + 1 must not silently become 2^53).
+ * and field path (a seed of 2^53 + 1 must not silently become 2^53). So is a decimal that is not
+ * whole but reads as a whole number (9007199254740990.9 as 9007199254740991), which an integer
+ * field could not tell from one written whole.
  */
 function exactIntegers(document: Document, lineCounter: LineCounter): string[] {
   const problems: string[] = [];
   const largest = BigInt(LARGEST_EXACT_INTEGER);
   visit(document, {
     Scalar(_key, node, ancestors) {
+      if (typeof node.value === 'number' && Number.isInteger(node.value) && node.source !== undefined && !denotesWholeNumber(node.source)) {
+        const where = lineCounter.linePos(node.range?.[0] ?? 0);
+        const path = fieldPath(ancestors, node);
+        problems.push(
+          `line ${where.line}, column ${where.col}: ${path === '' ? '' : `${path}: `}${node.source} is not a whole number but would be read as ` +
+            `the whole number ${node.value}; write it with fewer digits`,
+        );
+        return;
+      }
       if (typeof node.value !== 'bigint') return;
       if (node.value >= -largest && node.value <= largest) {
         node.value = Number(node.value);

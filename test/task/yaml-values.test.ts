@@ -51,6 +51,14 @@ describe('whole numbers beyond 2^53 - 1', () => {
     expect(problemsOf(json)[0]).toMatch(/^line 1, column \d+: data\.classes\[1\]: the whole number 12345678901234567890 cannot/);
   });
 
+  it('refuses a decimal that is not whole but would read as a whole number; whole decimals stay accepted', () => {
+    expect(problemsOf(manifest('{preset: logreg, seed: 9007199254740990.9}'))).toEqual([
+      'line 3, column 31: model.seed: 9007199254740990.9 is not a whole number but would be read as the whole number 9007199254740991; write it with fewer digits',
+    ]);
+    expect(parseText('a: 1.5e3\nb: 100e-2\nc: 1.0\nd: 0.25\ne: 1e300\n', 'test')).toEqual({ value: { a: 1500, b: 1, c: 1, d: 0.25, e: 1e300 } });
+    expect(parseTaskManifest(manifest('{preset: logreg, seed: 2.0e3}'), 't').model.seed).toBe(2000);
+  });
+
   it('keeps whole numbers up to 2^53 - 1 exact and as numbers; a decimal too large for an integer field is named as such', () => {
     expect(parseTaskManifest(manifest('{preset: logreg, seed: 9007199254740991}'), 't').model.seed).toBe(9007199254740991);
     expect(parseTaskManifest(manifest('{preset: logreg, seed: -42}'), 't').model.seed).toBe(-42);
