@@ -56,7 +56,7 @@ async function readSchemaFile(path: string): Promise<DataSchema> {
   return parsed;
 }
 
-async function schemaFromOptions(values: Record<string, string | boolean | undefined>, headerColumns: () => Promise<number>): Promise<DataSchema> {
+export async function schemaFromOptions(values: Record<string, string | boolean | undefined>, headerColumns: () => Promise<number>): Promise<DataSchema> {
   const label = values['label'];
   const classes = values['classes'];
   if (typeof label !== 'string' || typeof classes !== 'string') {
@@ -66,7 +66,10 @@ async function schemaFromOptions(values: Record<string, string | boolean | undef
   const positive = (n: number) => Number.isInteger(n) && n >= 1;
   const features = parseNumberOption('data check', 'features', values['features'] as string | undefined, positive, 'a whole number ≥ 1');
   const minSamples = parseNumberOption('data check', 'min-samples', values['min-samples'] as string | undefined, positive, 'a whole number ≥ 1') ?? 1;
-  const featureCount = features ?? featureColumns?.length ?? (await headerColumns()) - 1;
+  // Without --features, every column but the label. A header of fewer than two columns gets a
+  // count of 1, so the gate reports what is wrong with the file (one column, often a separator
+  // other than commas) instead of blaming a schema derived from it ("featureCount … got 0").
+  const featureCount = features ?? featureColumns?.length ?? Math.max(1, (await headerColumns()) - 1);
   return { labelColumn: label, classes: splitList(classes), featureCount, minSamples, ...(featureColumns ? { featureColumns } : {}) };
 }
 

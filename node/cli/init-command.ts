@@ -1,6 +1,7 @@
 /**
  * `gossipfl init [--dir DIR] [--swarm-key]`: creates a peer's data folder with its identity
- * key (mode 0600), a config.yaml template and, on request, a new swarm key. Never overwrites.
+ * key (mode 0600) and a config.yaml that admits only this peer (an allow-list of its own ID) or,
+ * with --swarm-key, only holders of a new swarm key — never an open peer. Never overwrites.
  */
 import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -16,14 +17,16 @@ const HELP = [
   `Creates a peer's data folder (default ./${DEFAULT_DATA_DIR}) holding:`,
   `  ${IDENTITY_FILE}   the peer's Ed25519 private key (mode 0600); its peer ID is printed`,
   `  ${CONFIG_FILE}    listen addresses, bootstrap list, mDNS, WebRTC, swarm key, allow-list`,
-  '                 and the opt-in list of tasks (edit it before `gossipfl start`)',
+  '                 and the opt-in list of tasks (edit it before `gossipfl start`). Its allowList',
+  '                 holds this peer\'s ID only: add the other members\' IDs (each prints its own)',
   `  ${SWARM_KEY_FILE}      with --swarm-key: a new private-network key to share with the other peers`,
   'Existing files are never overwritten: init refuses and changes nothing.',
   '',
   'Options:',
   `  --dir DIR      the data folder (default ${DEFAULT_DATA_DIR})`,
-  '  --swarm-key    also generate swarm.key and point config.yaml at it',
-  '  --json         print {dataDir, peerId, files} as JSON',
+  '  --swarm-key    generate swarm.key and point config.yaml at it instead of the allowList',
+  '                 (peers holding the key may join; WebRTC needs an allowList as well)',
+  '  --json         print {dataDir, peerId, files, allowList | swarmKeyFingerprint} as JSON',
 ].join('\n');
 
 async function exists(path: string): Promise<boolean> {
@@ -67,7 +70,8 @@ export const initCommand: Command = {
       throw new CliError(`init: ${join(dataDir, CONFIG_FILE)} appeared while init ran; it was left as it is`);
     }
     if (values.json === true) {
-      process.stdout.write(`${JSON.stringify({ dataDir, peerId, files, ...(fingerprint === undefined ? {} : { swarmKeyFingerprint: fingerprint }) }, null, 2)}\n`);
+      const admission = fingerprint === undefined ? { allowList: [peerId] } : { swarmKeyFingerprint: fingerprint };
+      process.stdout.write(`${JSON.stringify({ dataDir, peerId, files, ...admission }, null, 2)}\n`);
       return 0;
     }
     const lines = [
@@ -75,7 +79,12 @@ export const initCommand: Command = {
       `peer ID  ${peerId}`,
       `identity ${join(dataDir, IDENTITY_FILE)} (mode 0600)`,
       `config   ${join(dataDir, CONFIG_FILE)} — add the tasks to opt into under "tasks:"`,
-      ...(fingerprint === undefined ? [] : [`swarm key ${join(dataDir, SWARM_KEY_FILE)} (fingerprint ${fingerprint}); copy it to every peer of the federation`]),
+      ...(fingerprint === undefined
+        ? [
+            `allowList [${peerId}] — only the peers listed there may connect: add every other member's`,
+            '         peer ID (the "peer ID" line `gossipfl init` printed on that member), and give them yours',
+          ]
+        : [`swarm key ${join(dataDir, SWARM_KEY_FILE)} (fingerprint ${fingerprint}); copy it to every peer of the federation`]),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

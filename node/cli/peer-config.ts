@@ -7,8 +7,9 @@
  *   bootstrap: []                       # multiaddrs with /p2p/<peer ID>, dialled at start
  *   mdns: false                         # find peers on the LAN
  *   webrtc: false                       # also listen on WebRTC Direct (needs allowList with swarmKey)
- *   swarmKey: swarm.key                 # optional: private network key file (relative to the data folder)
- *   allowList: [12D3Koo…]               # optional: only these peers may connect
+ *   swarmKey: swarm.key                 # private network key file (relative to the data folder)
+ *   allowList: [12D3Koo…]               # only these peers may connect (init writes this peer's own ID)
+ *                                       # with neither, `gossipfl start` refuses unless given --open
  *   tasks:                              # opt-in list: a peer trains only on these tasks
  *     - id: mnist-2nn
  *       signers: [12D3Koo…]             # accept this task id signed by one of these peers
@@ -59,10 +60,14 @@ export function configTemplate(options: { swarmKey: boolean; peerId: string }): 
     'mdns: false',
     '# Also listen on WebRTC Direct (UDP). A swarm key does not cover WebRTC: add an allowList then.',
     'webrtc: false',
+    '# Who may connect. `gossipfl start` refuses to run a peer anyone can join: keep an',
+    '# allowList, a swarmKey, or both (or pass `gossipfl start --open` on purpose).',
     '# Private network key shared by every peer of the federation (path relative to this folder).',
     options.swarmKey ? `swarmKey: ${SWARM_KEY_FILE}` : `# swarmKey: ${SWARM_KEY_FILE}`,
-    '# Only these peer IDs may connect (omit to admit everyone). This peer is always admitted.',
-    `# allowList: [${options.peerId}]`,
+    '# Only these peer IDs may connect; this peer is always admitted. Add each member\'s ID,',
+    '# as `gossipfl init` printed it on that member ("peer ID  12D3Koo…"), e.g.',
+    `#   allowList: [${options.peerId}, 12D3KooW…the other member…]`,
+    options.swarmKey ? `# allowList: [${options.peerId}]` : `allowList: [${options.peerId}]`,
     '# The tasks this peer trains on. Each names a task id and the signers trusted for it',
     '# and/or the one task hash accepted (`gossipfl task verify` prints both).',
     'tasks: []',
@@ -187,6 +192,14 @@ export function validatePeerConfig(value: unknown, source: string, dataDir: stri
     allowList,
     tasks,
   };
+}
+
+/**
+ * Whether a peer with this config would admit anyone who reaches its port: no allow-list and
+ * no swarm key. `gossipfl start` refuses such a peer unless given --open.
+ */
+export function isOpenToAnyone(config: Pick<PeerConfig, 'allowList' | 'swarmKeyPath'>): boolean {
+  return config.allowList === undefined && config.swarmKeyPath === undefined;
 }
 
 /** Reads `<dataDir>/config.yaml`; a missing folder or file says to run `gossipfl init`. */

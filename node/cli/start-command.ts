@@ -18,7 +18,7 @@ import { taskDataSchema } from '../task/manifest.ts';
 import { checkOptIn } from '../task/opt-in.ts';
 import { readSignedTask } from '../task/signing.ts';
 import { CliError, parseOptions, USAGE_EXIT_CODE, type Command } from './command.ts';
-import { DEFAULT_DATA_DIR, IDENTITY_FILE, readPeerConfig, validatePeerConfig } from './peer-config.ts';
+import { DEFAULT_DATA_DIR, IDENTITY_FILE, isOpenToAnyone, readPeerConfig, validatePeerConfig } from './peer-config.ts';
 import { readIdentityStrict, SIGNED_TASK_COPY } from './store-read.ts';
 
 const HELP = [
@@ -37,6 +37,8 @@ const HELP = [
   '                      built-in MNIST training digits (the same split on every machine)',
   '  --listen ADDR       listen on this multiaddr instead of config.yaml\'s (repeatable)',
   '  --bootstrap ADDR    also dial this peer at start, /p2p/ id included (repeatable)',
+  '  --open              run even though config.yaml has neither an allowList nor a swarmKey,',
+  '                      so any process that reaches the port can join (refused without it)',
   '  --verbose           also print informational log lines',
   '  --json              print every event as one JSON object per line',
 ].join('\n');
@@ -118,7 +120,7 @@ export const startCommand: Command = {
       args,
       {
         dir: { type: 'string' }, data: { type: 'string' }, 'mnist-shard': { type: 'string' }, listen: { type: 'string', multiple: true },
-        bootstrap: { type: 'string', multiple: true }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
+        bootstrap: { type: 'string', multiple: true }, verbose: { type: 'boolean' }, json: { type: 'boolean' }, open: { type: 'boolean' },
       },
       true,
     );
@@ -126,9 +128,19 @@ export const startCommand: Command = {
     if (taskPath === undefined || extra.length > 0) throw new CliError('start: give exactly one SIGNED_TASK file (see gossipfl start --help)', USAGE_EXIT_CODE);
     const dataDir = resolve(values.dir ?? DEFAULT_DATA_DIR);
     const config = await readPeerConfig(dataDir);
+    if (isOpenToAnyone(config) && values.open !== true) {
+      throw new CliError(
+        `start: refused: ${join(dataDir, 'config.yaml')} has neither an allowList nor a swarmKey, so anyone who reaches this peer could join the federation; ` +
+          'list the members\' peer IDs under "allowList:" (or set "swarmKey:"), or pass --open to run an open peer on purpose',
+        USAGE_EXIT_CODE,
+      );
+    }
     // Command-line addresses get the same checks as config.yaml's.
     const overrides = validatePeerConfig({ listen: values.listen ?? [...config.listen], bootstrap: values.bootstrap ?? [] }, 'the command line', dataDir);
     const identity = await readIdentityStrict(join(dataDir, IDENTITY_FILE));
+    if (config.allowList !== undefined && config.allowList.every((id) => id === identity.peerId.toString())) {
+      process.stderr.write(`warning: the allowList in ${join(dataDir, 'config.yaml')} names only this peer, so no other peer can connect; add the members' peer IDs\n`);
+    }
     const verified = await readSignedTask(taskPath);
     const decision = checkOptIn(verified, config.tasks);
     if (!decision.accepted) throw new CliError(`start: refused: ${decision.reason}; opt in under "tasks:" in ${join(dataDir, 'config.yaml')}`);

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { readIdentityStrict } from './store-read.ts';
 import { readTaskManifest } from '../task/manifest.ts';
+import { checkTaskModelFile } from '../task/model-file.ts';
 import { readSignedTask, signTask, taskHash } from '../task/signing.ts';
 import { CliError, parseOptions, USAGE_EXIT_CODE, type Command } from './command.ts';
 import { DEFAULT_DATA_DIR, IDENTITY_FILE } from './peer-config.ts';
@@ -17,9 +18,11 @@ const HELP = [
   '       gossipfl task verify SIGNED.yaml [--json]',
   '',
   'create   validates a task manifest (every problem listed with its field path) and prints',
-  '         its normalised form, every default filled in; --out writes it to a file instead',
+  '         its normalised form, every default filled in; --out writes it to a file instead.',
+  '         A model.layers file must exist and fit the task\'s features and classes',
   'sign     signs a manifest with the identity key of the data folder DIR (default',
-  `         ${DEFAULT_DATA_DIR}); prints the signed task, or writes it with --out`,
+  `         ${DEFAULT_DATA_DIR}); prints the signed task, or writes it with --out. A relative`,
+  '         model.layers path must lead to the model from the folder of the signed task',
   'verify   checks a signed task\'s signature and prints its id, signer and task hash',
   '',
   'Options:',
@@ -54,6 +57,7 @@ async function create(args: string[]): Promise<number> {
   const from = values.from ?? positionals[0];
   if (from === undefined || positionals.length > (values.from === undefined ? 1 : 0)) throw new CliError('task create: give the manifest with --from TASK.yaml (see gossipfl task --help)', USAGE_EXIT_CODE);
   const manifest = await readTaskManifest(from);
+  await checkTaskModelFile(manifest, from, from);
   const text = values.json === true ? `${JSON.stringify(manifest, null, 2)}\n` : `# task hash (unsigned) ${taskHash(manifest)}\n${stringify(manifest, { lineWidth: 0, version: '1.1' })}`;
   await output(text, values.out);
   return 0;
@@ -63,6 +67,8 @@ async function sign(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions('task sign', args, { dir: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, true);
   const file = onePositional('sign', positionals, 'TASK.yaml manifest to sign');
   const manifest = await readTaskManifest(file);
+  // `start` resolves a relative model.layers against the signed task's folder: check it there.
+  await checkTaskModelFile(manifest, values.out ?? file, file);
   const identity = await readIdentityStrict(join(resolve(values.dir ?? DEFAULT_DATA_DIR), IDENTITY_FILE));
   const signed = await signTask(manifest, identity.privateKey, values.json === true ? 'json' : 'yaml');
   await output(signed, values.out);

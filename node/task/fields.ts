@@ -3,7 +3,7 @@
  * stopping at the first, plus the text front end shared by manifests and signed envelopes:
  * YAML 1.2 (a superset of JSON) via the `yaml` package, with line numbers on syntax errors.
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { isPair, isSeq, LineCounter, parseDocument, visit, type Document, type Scalar } from 'yaml';
 
 /** Largest manifest or envelope text accepted, in UTF-8 bytes. */
 export const MAX_TASK_TEXT_BYTES = 1024 * 1024;
@@ -24,18 +24,28 @@ export function join(path: string, key: string | number): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** A short rendering of a value for "got …" in messages. */
+/**
+ * A short rendering of a value for "got …" in messages. YAML's typed values (`!!binary`,
+ * `!!timestamp`, `!!set`, `!!omap`) are named as what they are, not as mappings.
+ */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
+  if (value instanceof Uint8Array) return `binary data (!!binary, ${value.byteLength} bytes)`;
+  if (value instanceof Date) return `a timestamp (${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
+  if (value instanceof Set) return 'a set (!!set)';
+  if (value instanceof Map) return 'an ordered mapping (!!omap)';
+  if (typeof value === 'object') return isMapping(value) ? 'a mapping' : `a ${value.constructor?.name ?? 'non-plain'} object`;
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   return String(value);
 }
 
+/** A plain mapping (YAML map / JSON object); not a list, binary data, a timestamp, a set or an omap. */
 export function isMapping(value: unknown): value is Mapping {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function editDistance(a: string, b: string): number {
@@ -101,6 +111,9 @@ export interface NumberRule {
   readonly expected: string;
 }
 
+/** Whole numbers beyond this magnitude cannot all be held exactly by a JavaScript number. */
+export const LARGEST_EXACT_INTEGER = Number.MAX_SAFE_INTEGER;
+
 function fitsRule(value: number, rule: NumberRule): boolean {
   if (!Number.isFinite(value)) return false;
   if (rule.integer === true && !Number.isSafeInteger(value)) return false;
@@ -118,7 +131,9 @@ export function numberField(parent: Mapping, key: string, path: string, problems
     return fallback;
   }
   if (typeof value !== 'number' || !fitsRule(value, rule)) {
-    problems.add(join(path, key), `must be ${rule.expected}, got ${describe(value)}`);
+    const inexact = rule.integer === true && typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
+    const got = inexact ? `a number too large to be read exactly (${LARGEST_EXACT_INTEGER} is the largest whole number allowed)` : describe(value);
+    problems.add(join(path, key), `must be ${rule.expected}, got ${got}`);
     return undefined;
   }
   return value;
@@ -158,9 +173,67 @@ export function stringField(parent: Mapping, key: string, path: string, problems
   return value;
 }
 
+/** The field path (`model.seed`, `data.classes[2]`) of a node, from the ancestors `visit` gives. */
+function fieldPath(ancestors: readonly unknown[], node: unknown): string {
+  let path = '';
+  ancestors.forEach((ancestor, index) => {
+    const child = ancestors[index + 1] ?? node;
+    if (isPair(ancestor) && ancestor.value === child) path = join(path, String((ancestor.key as Scalar | null)?.value ?? ancestor.key));
+    else if (isSeq(ancestor)) path = join(path, ancestor.items.indexOf(child as never));
+  });
+  return path;
+}
+
+/** Whether a YAML/JSON decimal literal (`12.50`, `1.5e3`, `-.5`) denotes a whole number, exactly. */
+function denotesWholeNumber(literal: string): boolean {
+  const match = /^[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(literal.replaceAll('_', ''));
+  if (match === null) return true; // .inf, .nan, other notations: not a decimal, nothing to say
+  const digits = `${match[1] ?? ''}${match[2] ?? ''}`;
+  const point = (match[1] ?? '').length + Number(match[3] ?? 0);
+  return /^0*$/.test(digits.slice(Math.max(point, 0)));
+}
+
+/**
+ * Integer literals are read as BigInt (`intAsBigInt`), so nothing is rounded before it is seen:
+ * those a number holds exactly become numbers, the others are reported with their line, column
+ * and field path (a seed of 2^53 + 1 must not silently become 2^53). So is a decimal that is not
+ * whole but reads as a whole number (9007199254740990.9 as 9007199254740991), which an integer
+ * field could not tell from one written whole.
+ */
+function exactIntegers(document: Document, lineCounter: LineCounter): string[] {
+  const problems: string[] = [];
+  const largest = BigInt(LARGEST_EXACT_INTEGER);
+  visit(document, {
+    Scalar(_key, node, ancestors) {
+      if (typeof node.value === 'number' && Number.isInteger(node.value) && node.source !== undefined && !denotesWholeNumber(node.source)) {
+        const where = lineCounter.linePos(node.range?.[0] ?? 0);
+        const path = fieldPath(ancestors, node);
+        problems.push(
+          `line ${where.line}, column ${where.col}: ${path === '' ? '' : `${path}: `}${node.source} is not a whole number but would be read as ` +
+            `the whole number ${node.value}; write it with fewer digits`,
+        );
+        return;
+      }
+      if (typeof node.value !== 'bigint') return;
+      if (node.value >= -largest && node.value <= largest) {
+        node.value = Number(node.value);
+        return;
+      }
+      const where = lineCounter.linePos(node.range?.[0] ?? 0);
+      const path = fieldPath(ancestors, node);
+      problems.push(
+        `line ${where.line}, column ${where.col}: ${path === '' ? '' : `${path}: `}the whole number ${node.value} cannot be read exactly; ` +
+          `whole numbers must lie between -${LARGEST_EXACT_INTEGER} and ${LARGEST_EXACT_INTEGER} (2^53 - 1)`,
+      );
+    },
+  });
+  return problems;
+}
+
 /**
  * Parses YAML or JSON text into plain data. Returns the problems (with line and column) when
- * the text is not well-formed; duplicate keys count as errors.
+ * the text is not well-formed; duplicate keys count as errors, and so do integers too large to
+ * be read exactly.
  */
 export function parseText(text: string, what: string): { readonly value: unknown } | { readonly problems: readonly string[] } {
   const bytes = Buffer.byteLength(text, 'utf8');
@@ -168,7 +241,7 @@ export function parseText(text: string, what: string): { readonly value: unknown
     return { problems: [`the ${what} is ${bytes} bytes; the limit is ${MAX_TASK_TEXT_BYTES} bytes`] };
   }
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter, intAsBigInt: true });
   if (document.errors.length > 0) {
     return {
       problems: document.errors.map((error) => {
@@ -178,6 +251,8 @@ export function parseText(text: string, what: string): { readonly value: unknown
       }),
     };
   }
+  const inexact = exactIntegers(document, lineCounter);
+  if (inexact.length > 0) return { problems: inexact };
   let value: unknown;
   try {
     value = document.toJS({ maxAliasCount: 100 });

@@ -22,6 +22,7 @@ export {
   type TaskStopping,
   type TaskTiming,
 } from './manifest.ts';
+export { checkTaskModelFile } from './model-file.ts';
 export { checkOptIn, type OptIn, type OptInDecision } from './opt-in.ts';
 export {
   SIGNED_TASK_FORMAT,

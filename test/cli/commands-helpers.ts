@@ -96,7 +96,12 @@ export const FAST_TASK = [
   '',
 ].join('\n');
 
-/** A config.yaml listening on loopback and opting into `taskId` signed by `signer`. */
-export function optInConfig(taskId: string, signer: string): string {
-  return `listen: [/ip4/127.0.0.1/tcp/0]\ntasks:\n  - id: ${taskId}\n    signers: [${signer}]\n`;
+/**
+ * A config.yaml listening on loopback and opting into `taskId` signed by `signer`, admitting
+ * the peers of `allowList` (default: the signer) — or, with 'open', no allow-list at all
+ * (`start` then needs --open).
+ */
+export function optInConfig(taskId: string, signer: string, allowList: readonly string[] | 'open' = [signer]): string {
+  const admission = allowList === 'open' ? '' : `allowList: [${allowList.join(', ')}]\n`;
+  return `listen: [/ip4/127.0.0.1/tcp/0]\n${admission}tasks:\n  - id: ${taskId}\n    signers: [${signer}]\n`;
 }

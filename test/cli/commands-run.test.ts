@@ -16,16 +16,18 @@ describe('a real run from the command line', () => {
     dir = await mkdtemp(join(tmpdir(), 'gossipfl-cli-run-'));
     const [a, b] = [join(dir, 'a'), join(dir, 'b')];
     const { peerId } = JSON.parse((await gossipfl(['init', '--dir', a, '--json'])).stdout);
-    expect((await gossipfl(['init', '--dir', b])).code).toBe(0);
+    const { peerId: peerB } = JSON.parse((await gossipfl(['init', '--dir', b, '--json'])).stdout);
     await writeFile(join(dir, 'task.yaml'), FAST_TASK);
     const signed = join(dir, 'task.signed.yaml');
     expect((await gossipfl(['task', 'sign', join(dir, 'task.yaml'), '--dir', a, '--out', signed])).code).toBe(0);
-    for (const folder of [a, b]) await writeFile(join(folder, 'config.yaml'), optInConfig('cli-mnist', peerId));
+    // A admits the two members only; B runs without a list, deliberately open.
+    await writeFile(join(a, 'config.yaml'), optInConfig('cli-mnist', peerId, [peerId, peerB]));
+    await writeFile(join(b, 'config.yaml'), optInConfig('cli-mnist', peerId, 'open'));
 
     const first = spawnGossipfl(['start', signed, '--dir', a, '--mnist-shard', '1/10']);
     running.push(first);
     const [, address] = await first.waitFor(/listening on (\S+\/p2p\/\S+)/, 30_000);
-    const second = spawnGossipfl(['start', signed, '--dir', b, '--mnist-shard', '2/10', '--bootstrap', address!, '--json']);
+    const second = spawnGossipfl(['start', signed, '--dir', b, '--mnist-shard', '2/10', '--bootstrap', address!, '--json', '--open']);
     running.push(second);
     const [, round] = await first.waitFor(/round (\d+) {2}curator \S+ {2}contributors 2 {2}samples 1600/, 40_000);
     await second.waitFor(new RegExp(`"type":"adopted","head":\\{"round":${round}`), 10_000);

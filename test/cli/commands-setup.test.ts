@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Every file and folder under `folder` with its size and modification time. */
+async function listTree(folder: string): Promise<string[]> {
+  const entries = await readdir(folder, { recursive: true });
+  return Promise.all(entries.sort().map(async (entry) => {
+    const info = await stat(join(folder, entry));
+    return `${entry} ${info.size} ${info.mtimeMs}`;
+  }));
+}
+
 describe('gossipfl init', () => {
   it('creates an identity (mode 0600) and a config template, prints the peer ID, refuses to run twice', async () => {
     const dataDir = join(dir, 'init');
@@ -20,6 +29,8 @@ describe('gossipfl init', () => {
     expect(first.code).toBe(0);
     const report = JSON.parse(first.stdout);
     expect(report.peerId).toMatch(/^12D3KooW/);
+    expect(report.swarmKeyFingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(report.allowList).toBeUndefined();
     expect((await stat(join(dataDir, 'identity.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dataDir, 'swarm.key'))).mode & 0o777).toBe(0o600);
     const config = await readFile(join(dataDir, 'config.yaml'), 'utf8');
@@ -32,12 +43,26 @@ describe('gossipfl init', () => {
     expect(second.stderr.trim().split('\n')).toHaveLength(1);
     expect(await readFile(join(dataDir, 'identity.key'))).toEqual(before);
   });
+
+  it('without --swarm-key writes an allow-list of the peer\'s own ID and says how to add the others', async () => {
+    const dataDir = join(dir, 'init-allow');
+    const made = await gossipfl(['init', '--dir', dataDir]);
+    expect(made.code).toBe(0);
+    const peerId = /peer ID {2}(12D3KooW\S+)/.exec(made.stdout)?.[1];
+    expect(peerId).toBeDefined();
+    expect(made.stdout).toContain(`allowList [${peerId}]`);
+    expect(made.stdout).toContain("add every other member's");
+    const config = await readFile(join(dataDir, 'config.yaml'), 'utf8');
+    expect(config).toMatch(new RegExp(`^allowList: \\[${peerId}\\]$`, 'm'));
+    expect(config).toContain('Add each member\'s ID');
+  });
 });
 
 describe('gossipfl task', () => {
   it('creates, signs and verifies; refuses a tampered task and lists every problem of a bad manifest', async () => {
     const dataDir = join(dir, 'signer');
     const init = JSON.parse((await gossipfl(['init', '--dir', dataDir, '--json'])).stdout);
+    expect(init.allowList).toEqual([init.peerId]);
     const created = await gossipfl(['task', 'create', '--from', join(root, 'examples/tasks/mnist.yaml'), '--json']);
     expect(created.code).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ id: 'mnist-2nn', mode: 'curator' });
@@ -63,6 +88,14 @@ describe('gossipfl task', () => {
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toContain('5 problems');
     for (const field of ['version', 'id', 'model', 'data', 'stopping']) expect(invalid.stderr).toContain(`- ${field}:`);
+
+    const noModel = join(dir, 'no-model.yaml');
+    await writeFile(noModel, 'version: 1\nid: layers-task\nmodel: {layers: models/none.json}\ndata: {featureCount: 3, classes: [a, b], labelColumn: y}\nstopping: {rounds: 5}\n');
+    const missingModel = await gossipfl(['task', 'sign', noModel, '--dir', dataDir]);
+    expect(missingModel.code).toBe(1);
+    expect(missingModel.stdout).toBe('');
+    expect(missingModel.stderr).toContain('model.layers: "models/none.json"');
+    expect(missingModel.stderr).toContain(`${join(dir, 'models', 'none.json')})`);
 
     const noIdentity = await gossipfl(['task', 'sign', join(root, 'examples/tasks/mnist.yaml'), '--dir', join(dir, 'nowhere')]);
     expect(noIdentity.code).toBe(1);
@@ -100,6 +133,33 @@ describe('gossipfl start refuses before joining', () => {
     const noData = await gossipfl(['start', iris, '--dir', dataDir]);
     expect(noData.code).toBe(2);
     expect(noData.stderr).toContain('give --data FILE');
+  });
+});
+
+describe('gossipfl start refuses an open peer', () => {
+  it('exits 2 with what to do and writes nothing when config.yaml has no allowList and no swarmKey; --open gets past the check', async () => {
+    const dataDir = join(dir, 'open');
+    const { peerId } = JSON.parse((await gossipfl(['init', '--dir', dataDir, '--json'])).stdout);
+    await writeFile(join(dir, 'open-task.yaml'), FAST_TASK);
+    const signed = join(dir, 'open-task.signed.yaml');
+    expect((await gossipfl(['task', 'sign', join(dir, 'open-task.yaml'), '--dir', dataDir, '--out', signed])).code).toBe(0);
+    await writeFile(join(dataDir, 'config.yaml'), optInConfig('cli-mnist', peerId, 'open'));
+    const before = await listTree(dataDir);
+
+    const refused = await gossipfl(['start', signed, '--dir', dataDir, '--mnist-shard', '1/2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('has neither an allowList nor a swarmKey');
+    expect(refused.stderr).toContain('"allowList:"');
+    expect(refused.stderr).toContain('--open');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await listTree(dataDir)).toEqual(before);
+
+    // With --open the same config passes this check and stops at the next one (no data given).
+    const open = await gossipfl(['start', signed, '--dir', dataDir, '--open']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('give --mnist-shard I/N');
+    expect(open.stderr).not.toContain('allowList');
   });
 });
 

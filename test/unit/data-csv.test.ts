@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { schemaFromOptions } from '../../node/cli/data-command.ts';
 import { checkCsv, loadCsv } from '../../node/learn/data/csv.ts';
 import type { DataSchema } from '../../node/learn/data/schema.ts';
 import { DataGateError, type Problem } from '../../node/learn/data/table.ts';
@@ -154,5 +155,29 @@ describe('CSV loader', () => {
     const report = checkCsv('\uFEFFx1,x2,x3,species\n1,2,3,cat\n4,5,6,dog\n', schema);
     expect(report.ok).toBe(true);
     expect(report.dataset?.size).toBe(2);
+  });
+
+  it('says a one-column header is the problem, naming the separator the file seems to use', () => {
+    const semicolons = checkCsv('x1;x2;x3;species\n1;2;3;cat\n', schema);
+    expect(semicolons.problems.map(where)).toEqual(['bad-header@1:-', 'missing-label-column@1:species']);
+    expect(semicolons.problems[0]?.message).toBe(
+      'the header is a single column "x1;x2;x3;species": the file looks separated by semicolons (";"), but gossipfl reads comma-separated files; save it with "," as the separator',
+    );
+    expect(checkCsv('x1\tx2\tx3\tspecies\n1\t2\t3\tcat\n', schema).problems[0]?.message).toMatch(/separated by tabs \("\\t"\)/);
+    const labelOnly = checkCsv('species\ncat\ndog\n', schema);
+    expect(labelOnly.problems[0]).toMatchObject({ kind: 'bad-header', line: 1 });
+    expect(labelOnly.problems[0]?.message).toMatch(/single column "species": the data needs the label column and at least one feature column/);
+    expect(labelOnly.validRows).toBe(0);
+  });
+
+  it('data check without --features: a one-column file gets its header blamed, not a schema derived from it', async () => {
+    // The file's header has one column: "every column but the label" would be 0 features.
+    const derived = await schemaFromOptions({ label: 'species', classes: 'cat,dog' }, async () => 1);
+    expect(derived.featureCount).toBe(1);
+    const report = checkCsv('x1;x2;species\n1;2;cat\n', derived);
+    expect(report.counts.schema).toBe(0);
+    expect(report.problems[0]?.message).toMatch(/^the header is a single column "x1;x2;species": the file looks separated by semicolons/);
+    // A file with columns still gets every column but the label.
+    expect((await schemaFromOptions({ label: 'species', classes: 'cat,dog' }, async () => 4)).featureCount).toBe(3);
   });
 });

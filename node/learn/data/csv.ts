@@ -5,7 +5,8 @@
  * blank lines skipped but counted for line numbers (header = line 1).
  *
  * Header names and labels are trimmed; feature cells must be decimal numbers (spaces
- * around them are allowed). A quote inside an unquoted field is kept literally.
+ * around them are allowed). A quote inside an unquoted field is kept literally. A header of
+ * one column is reported as such, naming the separator the file seems to use instead.
  */
 import type { Dataset } from './dataset.ts';
 import type { DataSchema } from './schema.ts';
@@ -159,6 +160,28 @@ class CsvReader {
   }
 }
 
+const OTHER_SEPARATORS = [
+  { char: ';', name: 'semicolons' },
+  { char: '\t', name: 'tabs' },
+  { char: '|', name: 'vertical bars' },
+] as const;
+
+/**
+ * What is wrong with a header of one column: a task's data needs the label and at least one
+ * feature. Usually the file is separated by something other than commas (a spreadsheet's
+ * semicolons, a TSV's tabs), which makes the whole header one name: say so.
+ */
+function singleColumnHeader(name: string): string {
+  const shown = JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name);
+  const counted = OTHER_SEPARATORS.map((separator) => ({ ...separator, count: name.split(separator.char).length - 1 }));
+  const likely = counted.reduce((best, next) => (next.count > best.count ? next : best));
+  if (likely.count > 0) {
+    return `the header is a single column ${shown}: the file looks separated by ${likely.name} (${JSON.stringify(likely.char)}), ` +
+      'but gossipfl reads comma-separated files; save it with "," as the separator';
+  }
+  return `the header is a single column ${shown}: the data needs the label column and at least one feature column, separated by commas`;
+}
+
 /**
  * Checks CSV text against the schema, reporting every problem; the report carries the
  * Dataset when there is none. `source` names the data in messages (e.g. the path).
@@ -196,6 +219,7 @@ export function checkCsv(text: string, schema: DataSchema, source = 'csv', optio
     if (kind === 'simple' && reader.blank()) continue;
     if (sink === undefined) {
       header = (kind === 'simple' ? reader.split() : reader.fields).map((name) => name.trim());
+      if (header.length === 1) log.add('bad-header', line, undefined, singleColumnHeader(header[0] as string));
       const plan = planColumns(header, schema, line, log);
       width = header.length;
       roles = new Int32Array(width).fill(IGNORED);
@@ -203,7 +227,7 @@ export function checkCsv(text: string, schema: DataSchema, source = 'csv', optio
         if (src >= 0) roles[src] = f;
       });
       if (plan.labelSource >= 0) roles[plan.labelSource] = LABEL;
-      complete = plan.labelSource >= 0 && plan.featureSources.every((src) => src >= 0);
+      complete = header.length > 1 && plan.labelSource >= 0 && plan.featureSources.every((src) => src >= 0);
       sink = new RowSink(plan.featureNames.length);
       continue;
     }
