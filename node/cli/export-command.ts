@@ -61,8 +61,10 @@ export const exportCommand: Command = {
     if (round !== undefined && round !== checkpoint.round) {
       if (round > checkpoint.round) throw new CliError(`export: round ${round} is after the head (round ${checkpoint.round})`);
       const history = await view.versions.history(checkpoint.head);
+      const gap = history.gaps.find((g) => g.fromRound <= round && round <= g.toRound);
+      if (gap !== undefined) throw new CliError(`export: this peer holds no version of round ${round}: it never adopted rounds ${gap.fromRound}–${gap.toRound} (it was not running, or caught up past them; see gossipfl history)`);
       const found = history.versions.find((v) => v.round === round);
-      if (found === undefined) throw new CliError(`export: no version of round ${round} on the head's provenance chain${history.complete ? '' : ' (the chain is incomplete: see gossipfl history)'}`);
+      if (found === undefined) throw new CliError(`export: no version of round ${round} on the head's provenance chain${history.reachesGenesis ? '' : ' (the chain stops early: see gossipfl history)'}`);
       hash = found.hash;
       exportedRound = found.round;
     }

@@ -3,7 +3,7 @@
  * taking the task store's lock, so it works while a peer runs.
  */
 import { resolve } from 'node:path';
-import type { HistoryEnd, VersionRecord } from '../store/versions.ts';
+import type { HistoryEnd, HistoryGap, VersionRecord } from '../store/versions.ts';
 import { CliError, parseNumberOption, parseOptions, type Command } from './command.ts';
 import { DEFAULT_DATA_DIR } from './peer-config.ts';
 import { pickTask, viewTaskStore } from './store-read.ts';
@@ -12,20 +12,23 @@ const HISTORY_HELP = [
   'Usage: gossipfl history [--dir DIR] --task ID [--limit N] [--json]',
   '',
   'The provenance chain of a task from its checkpointed head back to round 0: per version its',
-  'round, hash, curator, contributors (peer, samples) and merged versions; then whether the',
-  'chain is complete (reaches round 0) or where it stops. Reads without locking.',
+  'round, hash, curator, contributors (peer, samples) and merged versions. Rounds this peer never',
+  'adopted (it was not running, or caught up past them) show as gaps, and the walk goes on from',
+  'the latest earlier version held; versions held off the chain (abandoned branches, merge',
+  'leaves) are listed after it. Then whether the chain reaches round 0, or where it stops.',
+  'Exit 0 when it reaches round 0. Reads without locking.',
   '',
   'Options:',
   `  --dir DIR    the data folder (default ${DEFAULT_DATA_DIR})`,
   '  --task ID    the task (may be left out when the folder holds one task)',
   '  --limit N    at most N versions',
-  '  --json       print {task, head, complete, end, versions} as JSON',
+  '  --json       print {task, head, round, complete, reachesGenesis, end, gaps, versions, offChain} as JSON',
 ].join('\n');
 
 function describeEnd(end: HistoryEnd): string {
   switch (end.kind) {
     case 'genesis':
-      return 'complete: the chain reaches round 0';
+      return 'the chain reaches round 0';
     case 'limit':
       return 'stopped at --limit';
     case 'missing':
@@ -39,6 +42,11 @@ function describeEnd(end: HistoryEnd): string {
       return JSON.stringify(unknown);
     }
   }
+}
+
+function gapLine(gap: HistoryGap): string {
+  const rounds = gap.fromRound === gap.toRound ? `round ${gap.fromRound}` : `rounds ${gap.fromRound}–${gap.toRound}`;
+  return `   …     ${rounds} not held here: this peer did not adopt them (it was not running, or caught up past them); parent ${gap.missing.slice(0, 12)} has no record`;
 }
 
 function versionLine(v: VersionRecord): string {
@@ -62,13 +70,23 @@ export const historyCommand: Command = {
     if (checkpoint === undefined) throw new CliError(`history: task "${taskId}" has no checkpoint yet (the peer has not stored its first version)`);
     const history = await view.versions.history(checkpoint.head, limit);
     if (values.json === true) {
-      process.stdout.write(`${JSON.stringify({ task: taskId, head: checkpoint.head, round: checkpoint.round, complete: history.complete, end: history.end, versions: history.versions }, null, 2)}\n`);
+      const { complete, reachesGenesis, end, gaps, versions, offChain } = history;
+      process.stdout.write(`${JSON.stringify({ task: taskId, head: checkpoint.head, round: checkpoint.round, complete, reachesGenesis, end, gaps, versions, offChain }, null, 2)}\n`);
     } else {
       process.stdout.write(`${taskId}: head ${checkpoint.head} at round ${checkpoint.round}\n`);
-      for (const version of history.versions) process.stdout.write(`${versionLine(version)}\n`);
-      process.stdout.write(`${describeEnd(history.end)}\n`);
+      const gapAfter = new Map(history.gaps.map((gap) => [gap.child, gap]));
+      for (const version of history.versions) {
+        process.stdout.write(`${versionLine(version)}\n`);
+        const gap = gapAfter.get(version.hash);
+        if (gap !== undefined) process.stdout.write(`${gapLine(gap)}\n`);
+      }
+      process.stdout.write(`${describeEnd(history.end)}${history.gaps.length > 0 ? ` (with ${history.gaps.length} gap${history.gaps.length === 1 ? '' : 's'})` : ''}\n`);
+      if (history.offChain.length > 0) {
+        process.stdout.write(`also held, off this chain (abandoned branches, merge leaves):\n`);
+        for (const version of history.offChain) process.stdout.write(`${versionLine(version)}\n`);
+      }
     }
-    return history.complete || history.end.kind === 'limit' ? 0 : 1;
+    return history.reachesGenesis || history.end.kind === 'limit' ? 0 : 1;
   },
 };
 

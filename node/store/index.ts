@@ -31,7 +31,7 @@ export {
 } from './errors.ts';
 export type { WarningSink } from './fs.ts';
 export { isProcessAlive } from './lock.ts';
-export { VersionStore, type HistoryEnd, type VersionHistory, type VersionMetrics, type VersionRecord } from './versions.ts';
+export { VersionStore, type HistoryEnd, type HistoryGap, type VersionHistory, type VersionMetrics, type VersionRecord } from './versions.ts';
 
 /** Task ids as the manifest defines them (node/task/manifest.ts TASK_ID_PATTERN): also path-safe. */
 const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{2,63}$/;

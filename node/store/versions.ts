@@ -45,12 +45,37 @@ export type HistoryEnd =
   /** The requested number of versions was collected before round 0. */
   | { readonly kind: 'limit' };
 
+/**
+ * Where the chain has no record for a parent and the walk went on from the latest earlier record
+ * held: the versions in between were never adopted here (the peer was not running, or caught up
+ * past them).
+ */
+export interface HistoryGap {
+  /** The record whose parent is missing, and that parent. */
+  readonly child: Hash;
+  readonly missing: Hash;
+  /** The record the walk went on from (the highest round below the child's held here). */
+  readonly resumesAt: Hash;
+  /** Rounds with no version held here: `fromRound` … `toRound`. */
+  readonly fromRound: number;
+  readonly toRound: number;
+}
+
 export interface VersionHistory {
-  /** Head first, then its parent, and so on. */
+  /** Head first, then its parent, and so on (across gaps). */
   readonly versions: readonly VersionRecord[];
   readonly end: HistoryEnd;
-  /** True when the walk reached round 0 (`end.kind === 'genesis'`). */
+  /** Where the walk went on past a missing parent, head side first. */
+  readonly gaps: readonly HistoryGap[];
+  /** True when the walk reached round 0 (`end.kind === 'genesis'`) with no gap. */
   readonly complete: boolean;
+  /** True when the walk reached round 0, across gaps or not. */
+  readonly reachesGenesis: boolean;
+  /**
+   * Records held that are not on the walk (versions of abandoned branches, merge leaves), round
+   * descending; empty when a limit stopped the walk.
+   */
+  readonly offChain: readonly VersionRecord[];
 }
 
 export interface VersionStoreInit {
@@ -167,8 +192,10 @@ export class VersionStore {
 
   /**
    * Walks parent links from `head` towards round 0, collecting at most `limit` records (all when
-   * undefined). Stops at round 0, at a missing record, at a cycle, or at a parent whose round
-   * cannot precede its child, and says which in `end`. A corrupt record throws StoreCorruptionError.
+   * undefined). Where a parent has no record, goes on from the record of the highest round below
+   * the child's (a gap: versions this peer never adopted) and notes it in `gaps`. Stops at round 0,
+   * at a missing record with none earlier, at a cycle, or at a parent whose round cannot precede
+   * its child, and says which in `end`. A corrupt record throws StoreCorruptionError.
    */
   async history(head: Hash, limit?: number): Promise<VersionHistory> {
     assertHash(head, 'head');
@@ -176,15 +203,31 @@ export class VersionStore {
       throw new StoreError(`history limit must be a non-negative integer, got ${limit}`);
     }
     const versions: VersionRecord[] = [];
+    const gaps: HistoryGap[] = [];
     const seen = new Set<Hash>();
+    let held: VersionRecord[] | undefined; // every record, read at the first gap
+    const allHeld = async () => (held ??= await this.#all());
     let hash = head;
     let child: VersionRecord | undefined;
-    const finish = (end: HistoryEnd): VersionHistory => ({ versions, end, complete: end.kind === 'genesis' });
+    const finish = async (end: HistoryEnd): Promise<VersionHistory> => {
+      const reachesGenesis = end.kind === 'genesis';
+      const offChain = end.kind === 'limit' ? [] : (await allHeld()).filter((r) => !seen.has(r.hash));
+      return { versions, end, gaps, complete: reachesGenesis && gaps.length === 0, reachesGenesis, offChain };
+    };
     for (;;) {
       if (limit !== undefined && versions.length >= limit) return finish({ kind: 'limit' });
       if (seen.has(hash)) return finish({ kind: 'cycle', hash });
       seen.add(hash);
-      const record = await this.get(hash);
+      let record = await this.get(hash);
+      if (record === undefined && child !== undefined) {
+        const below = child.round;
+        const earlier = (await allHeld()).find((r) => r.round < below && !seen.has(r.hash));
+        if (earlier !== undefined) {
+          gaps.push({ child: child.hash, missing: hash, resumesAt: earlier.hash, fromRound: earlier.round + 1, toRound: child.round - 1 });
+          seen.add(earlier.hash);
+          record = earlier;
+        }
+      }
       if (record === undefined) return finish({ kind: 'missing', hash, neededBy: child?.hash });
       if (child !== undefined) {
         const precedes = record.round < child.round || (record.round === child.round && child.merged.length > 0);
@@ -202,6 +245,16 @@ export class VersionStore {
       child = record;
       hash = record.parent;
     }
+  }
+
+  /** Every record held, round descending (then by hash). */
+  async #all(): Promise<VersionRecord[]> {
+    const records: VersionRecord[] = [];
+    for (const hash of await this.list()) {
+      const record = await this.get(hash);
+      if (record !== undefined) records.push(record);
+    }
+    return records.sort((a, b) => b.round - a.round || (a.hash < b.hash ? -1 : 1));
   }
 }
 

@@ -109,17 +109,35 @@ describe('history', () => {
     expect(history.complete).toBe(false);
   });
 
-  it('reports where the chain is incomplete', async () => {
+  it('reports where the chain stops: a missing record with no earlier one held, or an unknown head', async () => {
     const { versions } = await t.open();
     const hashes = await chain(versions, 5);
     await versions.delete(hashes[1] ?? '');
+    await versions.delete(hashes[0] ?? '');
     const history = await versions.history(hashes[4] ?? '');
     expect(history.complete).toBe(false);
+    expect(history.reachesGenesis).toBe(false);
     expect(history.versions.map((v) => v.round)).toEqual([4, 3, 2]);
     expect(history.end).toEqual({ kind: 'missing', hash: hashes[1], neededBy: hashes[2] });
 
     const unknown = fakeHash('unknown head');
     expect((await versions.history(unknown)).end).toEqual({ kind: 'missing', hash: unknown, neededBy: undefined });
+  });
+
+  it('goes on past rounds this peer never adopted, noting the gap, and lists versions held off the chain', async () => {
+    // A peer that was down for rounds 3–5 caught up at round 6: it holds records for 0–2 and 6–8.
+    const { versions } = await t.open();
+    const hashes = await chain(versions, 9);
+    for (const round of [3, 4, 5]) await versions.delete(hashes[round] ?? '');
+    const abandoned = fakeHash('abandoned sibling');
+    await versions.record(version(7, abandoned, hashes[6] ?? ''));
+    const history = await versions.history(hashes[8] ?? '');
+    expect(history.versions.map((v) => v.round)).toEqual([8, 7, 6, 2, 1, 0]);
+    expect(history.gaps).toEqual([{ child: hashes[6], missing: hashes[5], resumesAt: hashes[2], fromRound: 3, toRound: 5 }]);
+    expect(history.end).toEqual({ kind: 'genesis' });
+    expect(history.reachesGenesis).toBe(true);
+    expect(history.complete).toBe(false);
+    expect(history.offChain.map((v) => v.hash)).toEqual([abandoned]);
   });
 
   it('detects a cycle in the parent links', async () => {
