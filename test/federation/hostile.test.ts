@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allFinite, decodeWeights } from '../../node/learn/weights/index.ts';
 import { hashBytes } from '../../node/store/blobs.ts';
 import type { TaskManifest } from '../../node/task/manifest.ts';
-import { addressesOf, ghostHash, HostilePeer, nanVersion, perturbedVersion, type HonestView } from '../support/hostile-peer.ts';
+import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, type HonestView } from '../support/hostile-peer.ts';
 import { testFederation, testTask, waitFor, type TestFederation } from './helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -90,6 +90,22 @@ async function cleanPace(world: TestFederation, clock: Map<number, number>, dead
   const from = honestRound(world) + 1;
   await waitFor(world, () => clock.has(from + 3), deadlineMs, 'three clean rounds');
   return median(roundDurations(clock, from, from + 3));
+}
+
+/**
+ * Waits (up to `budgetMs`) for five rounds after round `attacked`, then returns the median duration
+ * of the last three — its first two rounds may still wait for the attacker once — or, when fewer
+ * rounds completed, says so with the durations seen.
+ */
+async function paceUnderAttack(world: TestFederation, clock: Map<number, number>, attacked: number, budgetMs: number): Promise<{ median: number; durations: number[] }> {
+  const wanted = attacked + 5;
+  await waitFor(world, () => clock.has(wanted), budgetMs, `round ${wanted}`).catch(() => {});
+  const seen = Math.max(...clock.keys());
+  const durations = roundDurations(clock, attacked, Math.min(seen, wanted));
+  if (seen < wanted) {
+    throw new Error(`only ${seen - attacked} of 5 rounds completed in ${budgetMs} ms under attack (from round ${attacked}); round durations ${durations.join(', ')} ms`);
+  }
+  return { median: median(durations.slice(2)), durations };
 }
 
 /** `gossipfl status --json` on a data folder, as a user would run it. */
@@ -170,11 +186,10 @@ describe('a hostile member cannot end or stall a federation', () => {
     attacker.startPresence(300);
     const attacked = honestRound(world);
     // Its first round(s) may wait for it (it looked like a cohort member); from the third on, not.
-    await waitFor(world, () => clock.has(attacked + 5), 24_000, `five rounds after the idle member joined at round ${attacked}`);
-    const paced = median(roundDurations(clock, attacked + 2, attacked + 5));
-    console.log(`idle member: clean round ${clean} ms, with it ${paced} ms (rounds ${attacked + 3}–${attacked + 5})`);
+    const { median: paced, durations } = await paceUnderAttack(world, clock, attacked, 24_000);
+    console.log(`idle member: clean round ${clean} ms; with it ${durations.join(', ')} ms (median of the last 3: ${paced})`);
     expect(paced).toBeLessThan(window / 2);
-    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1000));
+    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1500));
   });
 
   it('a delta advertised every round and never served does not cost each round the pull timeout', async () => {
@@ -194,11 +209,10 @@ describe('a hostile member cannot end or stall a federation', () => {
     attacker.startPresence(300);
     const attacked = honestRound(world);
     ghostDelta(attacker.view!);
-    await waitFor(world, () => clock.has(attacked + 5), 24_000, `five rounds after the ghost deltas began at round ${attacked}`);
-    const paced = median(roundDurations(clock, attacked + 2, attacked + 5));
-    console.log(`ghost delta: clean round ${clean} ms, under attack ${paced} ms; ghost pulls ${[...attacker.requests.values()].reduce((a, b) => a + b, 0)}`);
+    const { median: paced, durations } = await paceUnderAttack(world, clock, attacked, 24_000);
+    console.log(`ghost delta: clean round ${clean} ms; under attack ${durations.join(', ')} ms (median of the last 3: ${paced}); ghost pulls ${[...attacker.requests.values()].reduce((a, b) => a + b, 0)}`);
     expect(paced).toBeLessThan(deadline / 2);
-    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1000));
+    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1500));
   });
 
   it('a version advertised every round and never served does not hold each round up for the pull timeout', async () => {
@@ -217,19 +231,18 @@ describe('a hostile member cannot end or stall a federation', () => {
     cleanups.push(attacker.onRound(ghostVersion));
     const attacked = honestRound(world);
     ghostVersion(attacker.view!);
-    await waitFor(world, () => clock.has(attacked + 5), 24_000, `five rounds after the ghost versions began at round ${attacked}`);
-    const paced = median(roundDurations(clock, attacked + 2, attacked + 5));
-    console.log(`ghost version: clean round ${clean} ms, under attack ${paced} ms`);
+    const { median: paced, durations } = await paceUnderAttack(world, clock, attacked, 24_000);
+    console.log(`ghost version: clean round ${clean} ms; under attack ${durations.join(', ')} ms (median of the last 3: ${paced})`);
     expect(paced).toBeLessThan(deadline / 2);
-    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1000));
+    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1500));
   });
 
   it('a flood of 1,200 version adverts for distinct 790 KB versions keeps memory bounded and rounds going', async () => {
     const { world, attacker, genesis } = await honestThreeAndHostile(task({ collectionWindowMs: 3000, curatorDeadlineMs: 4000 }));
     const count = 1200;
     // Distinct valid versions of the model, each served on request (built when sent, never kept).
-    const versions = Array.from({ length: count }, (_, i) => ({ index: i, hash: hashBytes(perturbedVersion(genesis, i)) }));
-    for (const { index, hash } of versions) attacker.serve(hash, { kind: 'lazy', size: genesis.byteLength, make: () => perturbedVersion(genesis, index) });
+    const versions = versionFlood(genesis, count);
+    for (const { hash, make } of versions) attacker.serve(hash, { kind: 'lazy', size: genesis.byteLength, make });
     const baseline = process.memoryUsage().rss;
     // The bound: all 1,200 versions held by the three honest peers would be 1,200 × 0.79 MB × 3 ≈ 2.8 GB.
     // A peer that bounds what it pulls for unproven versions holds a few at a time: 256 MiB over the
@@ -243,7 +256,7 @@ describe('a hostile member cannot end or stall a federation', () => {
 
     const start = honestRound(world);
     const view = attacker.view!;
-    const flood = attacker.publishMany(count, (i) => ({
+    const flooded = attacker.publishMany(count, (i) => ({
       kind: 'version',
       round: view.round + 1,
       hash: versions[i]!.hash,
@@ -252,11 +265,13 @@ describe('a hostile member cannot end or stall a federation', () => {
       contributors: [{ peer: attacker.id, delta: ghostHash(`flood ${i}`), samples: 100 }],
       merged: [],
     }));
+    let published = 0;
+    flooded.then((n) => (published = n), () => {}); // ends when the attacker stops
     const overBound = () => peak - baseline > bound;
-    await waitFor(world, () => honestRound(world) >= start + 3 || overBound(), 25_000, `three more rounds after round ${start} under the flood`);
-    await flood.catch(() => {});
+    await waitFor(world, () => honestRound(world) >= start + 3 || overBound(), 12_000, 'three more rounds under the flood').catch(() => {});
+    clearInterval(sampler);
     const pulled = [...attacker.requests.values()].reduce((a, b) => a + b, 0);
-    console.log(`advert flood: RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak +${((peak - baseline) / MiB).toFixed(0)} MiB; ${pulled} flood versions requested`);
+    console.log(`advert flood: RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak +${((peak - baseline) / MiB).toFixed(0)} MiB; ${published === 0 ? 'flood still being published' : `${published} adverts published`}, ${pulled} flood versions requested; honest round ${start} → ${honestRound(world)}`);
     expect(peak - baseline).toBeLessThanOrEqual(bound);
     expect(honestRound(world)).toBeGreaterThanOrEqual(start + 3);
   });

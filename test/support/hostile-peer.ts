@@ -186,12 +186,14 @@ export class HostilePeer {
     return result.recipients.length;
   }
 
-  /** Publishes `count` adverts from `make(i)`, yielding to the event loop every 50. */
-  async publishMany(count: number, make: (index: number) => AdvertBody): Promise<void> {
+  /** Publishes `count` adverts from `make(i)`, one after another as fast as gossipsub takes them; ends early on `stop()`. */
+  async publishMany(count: number, make: (index: number) => AdvertBody): Promise<number> {
+    let published = 0;
     for (let i = 0; i < count && !this.#stopped; i++) {
       await this.publish(make(i));
-      if (i % 50 === 49) await new Promise<void>((resolve) => setImmediate(resolve));
+      published++;
     }
+    return published;
   }
 
   /** From now on a request for `hash` gets `behaviour`. */
@@ -417,6 +419,20 @@ export function perturbedVersion(genesis: Uint8Array, index: number): Uint8Array
   const moved = values.slice();
   moved[0] = (moved[0] ?? 0) + (index + 1) / 1000;
   return versionBlob(manifest, moved);
+}
+
+/**
+ * `count` distinct valid versions (the starting weights, one value moved per index): their hashes
+ * now, each blob built again only when `make` is called, so a flood costs the attacker no memory.
+ */
+export function versionFlood(genesis: Uint8Array, count: number): { readonly hash: Hash; readonly make: () => Uint8Array }[] {
+  const { manifest, values } = modelOf(genesis);
+  const build = (index: number): Uint8Array => {
+    const moved = values.slice();
+    moved[0] = (moved[0] ?? 0) + (index + 1) / 1000;
+    return versionBlob(manifest, moved);
+  };
+  return Array.from({ length: count }, (_, index) => ({ hash: hashBytes(build(index)), make: () => build(index) }));
 }
 
 /** A delta of all zeros in `encoding` with the model's manifest (what an idle trainer would send). */
