@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allFinite, decodeWeights } from '../../node/learn/weights/index.ts';
 import { hashBytes } from '../../node/store/blobs.ts';
 import type { TaskManifest } from '../../node/task/manifest.ts';
-import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, type HonestView } from '../support/hostile-peer.ts';
+import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, wrongShapeStateVersion, type HonestView } from '../support/hostile-peer.ts';
 import { testFederation, testTask, waitFor, type TestFederation } from './helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -149,6 +149,23 @@ describe('a hostile member cannot end or stall a federation', () => {
       expect(head.hash).not.toBe(poisonedHash);
       expect(allFinite(decodeWeights((await peer.store.blobs.get(head.hash))!).values)).toBe(-1);
     }
+  });
+
+  it('a version whose server-state/0 tensor has the wrong shape is never adopted, and rounds go on', async () => {
+    const { world, attacker, genesis } = await honestThreeAndHostile(task({ collectionWindowMs: 3000, curatorDeadlineMs: 4000 }));
+    // The model's tensors, then `server-state/0` of shape [3] where PROTOCOL §3.7 requires [N] (N = parameter count).
+    const malformed = wrongShapeStateVersion(genesis);
+    const malformedHash = hashBytes(malformed);
+    attacker.serve(malformedHash, { kind: 'bytes', bytes: malformed });
+    const start = honestRound(world);
+    const view = attacker.view!;
+    const recipients = await attacker.publish({ kind: 'version', round: view.round + 1, hash: malformedHash, parent: view.head, bytes: malformed.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('state'), samples: 100 }], merged: [] });
+    expect(recipients).toBe(3); // every honest peer got it
+
+    const adoptedMalformed = () => world.events.some(({ event }) => event.type === 'adopted' && event.head.hash === malformedHash);
+    await waitFor(world, () => honestRound(world) >= start + 3 || adoptedMalformed(), 25_000, `three more honest rounds after round ${start}`);
+    expect(adoptedMalformed()).toBe(false);
+    expect(honestRound(world)).toBeGreaterThanOrEqual(start + 3);
   });
 
   it('a version advert for round 2^53 − 2 neither finishes nor checkpoints any honest peer, and status still works', async () => {

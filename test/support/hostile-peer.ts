@@ -2,7 +2,7 @@
  * A hostile member of a test federation: a real libp2p host (node/host's createHost) that
  * speaks the wire protocol correctly and misbehaves only in what it says and what it serves.
  *
- *     const hostile = await HostilePeer.start({ task, bootstrap: addresses(world.peers) });
+ *     const hostile = await HostilePeer.start({ task, bootstrap: addressesOf(world.peers) });
  *     await hostile.waitForSubscribers(world.peers.map((p) => p.id));
  *     const blob = nanVersion(genesis);
  *     hostile.serve(hashBytes(blob), { kind: 'bytes', bytes: blob });
