@@ -341,6 +341,7 @@ export class RoundEngine {
       case 'presence':
         this.#peers.setRound(from, advert.round, now);
         this.#peers.addHolder(advert.head, from);
+        this.#peers.vouch(advert.head, advert.round, from);
         this.#onPresence(from, advert.round, advert.head, now, effects);
         break;
       case 'delta':
@@ -348,12 +349,14 @@ export class RoundEngine {
         this.#peers.delivered(from);
         this.#peers.addHolder(advert.delta, from);
         this.#peers.addHolder(advert.base, from); // it trained from the base, so it holds it
+        this.#peers.vouch(advert.base, advert.round - 1, from);
         this.#onDelta(from, advert, now, effects);
         this.#pullIfVouched(advert.base, now, effects);
         break;
       case 'version':
         this.#peers.raiseRound(from, advert.round, now);
         this.#peers.addHolder(advert.hash, from);
+        this.#peers.vouch(advert.hash, advert.round, from);
         this.#onVersion(from, advert, now, effects);
         break;
       default: {
@@ -364,13 +367,14 @@ export class RoundEngine {
   }
 
   /**
-   * Whether a version that is not a child of the head may be pulled: two other peers vouch for
-   * it (announced it as their head, built a delta or a version on it, or advertised it), or every
-   * other live peer does when fewer than two are live. One member's word never moves a peer.
+   * Whether version `hash` of `round`, not a child of the head, may be pulled: two other peers
+   * vouch for it as that round's version (announced it as their head, built a delta on it, or
+   * advertised it), or every other live peer does when fewer than two are live. One member's word
+   * never moves a peer.
    */
-  #vouched(hash: Hash, now: number): boolean {
+  #vouched(hash: Hash, round: number, now: number): boolean {
     const others = this.livePeers(now).length - 1;
-    return this.#peers.vouchers(hash) >= Math.max(1, Math.min(2, others));
+    return this.#peers.vouchers(hash, round) >= Math.max(1, Math.min(2, others));
   }
 
   #onPresence(from: PeerIdString, round: number, hash: Hash, now: number, effects: Effect[]): void {
@@ -393,7 +397,7 @@ export class RoundEngine {
       return;
     }
     if (this.#fetching.has(hash) || this.#pullingRound(round) || this.#versions.isRejected(hash)) return;
-    if (this.#peers.isPenalised(from, this.round) || !this.#vouched(hash, now)) return;
+    if (this.#peers.isPenalised(from, this.round) || !this.#vouched(hash, round, now)) return;
     // Peers ahead of us vouch for a head whose version advert we missed: pull it to catch up.
     this.#fetching.set(hash, { head: { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 }, from });
     effects.push({ type: 'log', level: 'info', message: `catching up: ${from} is at round ${round}, we are at ${head.round}` });
@@ -473,7 +477,7 @@ export class RoundEngine {
     if (head === undefined || known === undefined || known.advert.round <= head.round || this.#fetching.has(hash)) return;
     const { advert, from } = known;
     const child = advert.round === head.round + 1 && this.#acceptsBase(advert.parent);
-    if (!child && !this.#vouched(hash, now)) return;
+    if (!child && !this.#vouched(hash, advert.round, now)) return;
     if (this.#pullingRound(advert.round + 1)) return;
     this.#fetching.set(hash, { head: headFromAdvert(advert, from), from });
     const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };

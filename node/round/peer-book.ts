@@ -26,6 +26,8 @@ export class PeerBook {
   /** The round each peer last announced, and when we heard it. */
   readonly #announced = new Map<PeerIdString, { readonly round: number; readonly at: number }>();
   readonly #holders = new Map<Hash, Set<PeerIdString>>();
+  /** Who said `hash` is the version of `round` ("round hash" keys): its vouchers. */
+  readonly #vouchers = new Map<string, Set<PeerIdString>>();
   /** Peers that missed the last round they were expected in and have sent no delta since. */
   readonly #missed = new Set<PeerIdString>();
   readonly #penalties = new Map<PeerIdString, Penalty>();
@@ -153,16 +155,29 @@ export class PeerBook {
     return [...ordered.filter((peer) => !this.isPenalised(peer, round)), ...ordered.filter((peer) => this.isPenalised(peer, round))];
   }
 
-  /** Other peers that announced holding `hash` (its vouchers: each saw, built on or served it). */
-  vouchers(hash: Hash): number {
+  /**
+   * `peer` said `hash` is the version of `round`: its presence head, the base of its delta for
+   * `round + 1`, or a version it advertised. Holding a blob is not enough: everyone holds the
+   * genesis version, and it is the version of round 0 only.
+   */
+  vouch(hash: Hash, round: number, peer: PeerIdString): void {
+    const key = `${round} ${hash}`;
+    let vouchers = this.#vouchers.get(key);
+    if (vouchers === undefined) this.#vouchers.set(key, (vouchers = new Set()));
+    vouchers.add(peer);
+  }
+
+  /** How many other peers said `hash` is the version of `round`. */
+  vouchers(hash: Hash, round: number): number {
     let count = 0;
-    for (const peer of this.#holders.get(hash) ?? []) if (peer !== this.#self) count++;
+    for (const peer of this.#vouchers.get(`${round} ${hash}`) ?? []) if (peer !== this.#self) count++;
     return count;
   }
 
-  /** Forgets the holders of every blob not in `wanted`. */
+  /** Forgets the holders and vouchers of every blob not in `wanted`. */
   keepHoldersOf(wanted: ReadonlySet<Hash>): void {
     for (const hash of this.#holders.keys()) if (!wanted.has(hash)) this.#holders.delete(hash);
+    for (const key of this.#vouchers.keys()) if (!wanted.has(key.slice(key.indexOf(' ') + 1))) this.#vouchers.delete(key);
   }
 
   // --- behaviour --------------------------------------------------------------------------

@@ -136,7 +136,7 @@ describe('a hostile member cannot end or stall a federation', () => {
         .catch(() => {});
     const start = honestRound(world);
     const view = attacker.view!;
-    const recipients = await attacker.publish({ kind: 'version', round: view.round + 1, hash: poisonedHash, parent: view.head, bytes: poisoned.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('nan first'), samples: 100 }], merged: [] });
+    const recipients = await attacker.publishToAll({ kind: 'version', round: view.round + 1, hash: poisonedHash, parent: view.head, bytes: poisoned.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('nan first'), samples: 100 }], merged: [] }, 3);
     expect(recipients).toBe(3); // every honest peer got it
     cleanups.push(attacker.onRound(attack));
 
@@ -159,7 +159,7 @@ describe('a hostile member cannot end or stall a federation', () => {
     attacker.serve(malformedHash, { kind: 'bytes', bytes: malformed });
     const start = honestRound(world);
     const view = attacker.view!;
-    const recipients = await attacker.publish({ kind: 'version', round: view.round + 1, hash: malformedHash, parent: view.head, bytes: malformed.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('state'), samples: 100 }], merged: [] });
+    const recipients = await attacker.publishToAll({ kind: 'version', round: view.round + 1, hash: malformedHash, parent: view.head, bytes: malformed.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('state'), samples: 100 }], merged: [] }, 3);
     expect(recipients).toBe(3); // every honest peer got it
 
     const adoptedMalformed = () => world.events.some(({ event }) => event.type === 'adopted' && event.head.hash === malformedHash);
@@ -175,7 +175,7 @@ describe('a hostile member cannot end or stall a federation', () => {
     attacker.serve(hashBytes(genesis), { kind: 'bytes', bytes: genesis });
     const start = honestRound(world);
     const view = attacker.view!;
-    const recipients = await attacker.publish({ kind: 'version', round: jump, hash: hashBytes(genesis), parent: view.head, bytes: genesis.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('jump'), samples: 100 }], merged: [] });
+    const recipients = await attacker.publishToAll({ kind: 'version', round: jump, hash: hashBytes(genesis), parent: view.head, bytes: genesis.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash('jump'), samples: 100 }], merged: [] }, 3);
     expect(recipients).toBe(3); // every honest peer got it
 
     const jumped = () => world.events.some(({ event }) => (event.type === 'adopted' || event.type === 'finished') && event.head.round >= IMPLAUSIBLE_ROUND);

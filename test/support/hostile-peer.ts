@@ -185,6 +185,19 @@ export class HostilePeer {
     return result.recipients.length;
   }
 
+  /**
+   * Publishes `advert` until gossipsub hands it to at least `peers` peers (the mesh can lag behind
+   * the subscriptions for a heartbeat); returns how many got the last copy.
+   */
+  async publishToAll(advert: AdvertBody, peers: number, timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const recipients = await this.publish(advert);
+      if (recipients >= peers || Date.now() > deadline || this.#stopped) return recipients;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   /** Publishes `count` adverts from `make(i)`, one after another as fast as gossipsub takes them; ends early on `stop()`. */
   async publishMany(count: number, make: (index: number) => AdvertBody): Promise<number> {
     let published = 0;
