@@ -13,7 +13,7 @@ import { allFinite, decodeWeights } from '../../node/learn/weights/index.ts';
 import { hashBytes } from '../../node/store/blobs.ts';
 import type { TaskManifest } from '../../node/task/manifest.ts';
 import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, wrongShapeStateVersion, type HonestView } from '../support/hostile-peer.ts';
-import { testFederation, testTask, waitFor, type TestFederation } from './helpers.ts';
+import { testFederation, testTask, waitFor, type TestFederation } from '../federation/helpers.ts';
 
 const MiB = 1024 * 1024;
 /** An honest head at or above this round was put there by the attacker (tests run a few dozen rounds). */
