@@ -45,6 +45,23 @@ export class TrainingError extends GossipflError {
   override name = 'TrainingError';
 }
 
+/**
+ * Training was stopped by its AbortSignal (the peer is stopping), not failed: the model holds
+ * the weights of the batches done so far and can be used, but the round's result is dropped.
+ */
+export class TrainingAbortedError extends GossipflError {
+  override name = 'TrainingAbortedError';
+  /** Batches trained (over all epochs) before the stop. */
+  readonly batchesDone: number;
+
+  constructor(dataset: string, batchesDone: number, signal: AbortSignal | undefined) {
+    const cause: unknown = signal?.reason;
+    const reason = cause instanceof Error ? ` (${cause.message})` : '';
+    super(`training on ${dataset} stopped after ${batchesDone} batches: its signal was aborted${reason}`, { cause });
+    this.batchesDone = batchesDone;
+  }
+}
+
 /** Every problem with a plan, as readable sentences; empty when the plan is valid. */
 export function planProblems(plan: TrainingPlan): string[] {
   const problems: string[] = [];
@@ -85,11 +102,20 @@ function makeOptimizer(plan: TrainingPlan): tf.Optimizer {
 /**
  * Trains the model in place on the dataset, starting from whatever weights it holds, with a
  * fresh optimizer (optimizer state does not carry across rounds). Returns last-epoch metrics.
+ *
+ * `signal` is checked after every batch: once it is aborted, training ends after the batch in
+ * progress and the promise rejects with TrainingAbortedError; the model stays usable. While
+ * training, the event loop gets a turn at least every 125 ms (TF.js's yieldEvery 'auto'), so
+ * that a peer keeps serving its network and its signal handlers.
  */
-export async function trainLocal(model: LayersModel, dataset: Dataset, plan: TrainingPlan, rng: Rng): Promise<TrainMetrics> {
+export async function trainLocal(model: LayersModel, dataset: Dataset, plan: TrainingPlan, rng: Rng, signal?: AbortSignal): Promise<TrainMetrics> {
   const problems = planProblems(plan);
   if (problems.length > 0) throw new TrainingError(`invalid training plan: ${problems.join('; ')}`);
   if (dataset.size === 0) throw new TrainingError(`${dataset.name}: no samples to train on`);
+  let batches = 0;
+  // A function, not a property read: TypeScript would keep `aborted` narrowed to false.
+  const stopRequested = (): boolean => signal?.aborted === true;
+  if (stopRequested()) throw new TrainingAbortedError(dataset.name, batches, signal);
   const optimizer = makeOptimizer(plan);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const width = dataset.featureCount;
@@ -98,6 +124,7 @@ export async function trainLocal(model: LayersModel, dataset: Dataset, plan: Tra
   let accuracy = Number.NaN;
   try {
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
+      if (stopRequested()) throw new TrainingAbortedError(dataset.name, batches, signal);
       // Shuffled in JavaScript, straight into the tensors' source arrays: a tf.gather of the
       // whole dataset each epoch cost about 6% of a wasm run (bench/train.bench.ts).
       const order = rng.permutation(dataset.size);
@@ -110,7 +137,13 @@ export async function trainLocal(model: LayersModel, dataset: Dataset, plan: Tra
       const xs = inputTensor(model, features, dataset.size);
       const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classCount));
       try {
-        const history = await model.fit(xs, ys, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0 });
+        const onBatchEnd = () => {
+          batches++;
+          // fit checks the flag after each batch; it clears it when the next fit starts.
+          if (stopRequested()) model.stopTraining = true;
+        };
+        const history = await model.fit(xs, ys, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0, callbacks: { onBatchEnd } });
+        if (stopRequested()) throw new TrainingAbortedError(dataset.name, batches, signal);
         loss = Number(history.history['loss']?.[0]);
         accuracy = Number(history.history['acc']?.[0] ?? history.history['accuracy']?.[0]);
       } finally {
