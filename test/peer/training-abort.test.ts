@@ -2,10 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../node/learn/backend.ts';
 import { subset, type Dataset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
-import { createModel } from '../../node/learn/model.ts';
+import { createModel, inputTensor } from '../../node/learn/model.ts';
 import { readWeights } from '../../node/learn/model-weights.ts';
 import { Rng } from '../../node/learn/rng.ts';
-import { evaluate, trainLocal, type TrainingPlan } from '../../node/learn/trainer.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { evaluate, rowsPerChunk, trainLocal, type TrainingPlan } from '../../node/learn/trainer.ts';
 import { Learner } from '../../node/peer/learner.ts';
 import { testTask } from '../federation/helpers.ts';
 
@@ -35,14 +36,21 @@ describe('stopping training', () => {
     const initial = readWeights(model).values.slice();
     const controller = new AbortController();
     let abortedAt = 0;
-    // The first turn the event loop gets once training has started: training yields to it
-    // (at least every 125 ms), so this lands after the first batch or so.
-    setImmediate(() => {
+    // Aborted at the first turn the event loop gets once a batch has changed the weights
+    // (training yields to it between chunks and at least every 125 ms).
+    let settled = false;
+    const abortAfterFirstUpdate = () => {
+      if (settled) return;
+      if (!readWeights(model).values.some((value, i) => value !== initial[i])) {
+        setImmediate(abortAfterFirstUpdate);
+        return;
+      }
       abortedAt = performance.now();
       controller.abort(new Error('test stop'));
-    });
+    };
+    setImmediate(abortAfterFirstUpdate);
     const started = performance.now();
-    const error = await rejection(trainLocal(model, data, plan, new Rng('abort'), controller.signal));
+    const error = await rejection(trainLocal(model, data, plan, new Rng('abort'), controller.signal).finally(() => (settled = true)));
     const stopMs = performance.now() - abortedAt;
     expect(error.name).toBe('TrainingAbortedError');
     expect(error.message).toContain('test stop');
@@ -85,5 +93,29 @@ describe('stopping training', () => {
     const trained = await learner.train(base, 1, new AbortController().signal);
     expect(trained.samples).toBe(100);
     learner.dispose();
+  });
+
+  it('trains in chunks of whole batches exactly as one fit over the shuffled epoch', async () => {
+    // 3,001 digits: two full chunks of 1,312 rows and a last one ending in a partial batch.
+    const few = subset(data, Array.from({ length: 3001 }, (_, i) => i));
+    expect(rowsPerChunk(784, 32)).toBe(1312);
+    const sgd: TrainingPlan = { epochs: 1, batchSize: 32, learningRate: 0.05, optimizer: 'sgd' };
+    const chunked = await createModel({ kind: 'preset', preset: 'logreg' }, shape, 1);
+    const metrics = await trainLocal(chunked, few, sgd, new Rng('same'));
+
+    const whole = await createModel({ kind: 'preset', preset: 'logreg' }, shape, 1);
+    whole.compile({ optimizer: tf.train.sgd(sgd.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const shuffled = new Rng('same').permutation(few.size); // the order trainLocal draws from the same seed
+    const features = new Float32Array(few.size * 784);
+    shuffled.forEach((from, row) => features.set(few.features.subarray(from * 784, (from + 1) * 784), row * 784));
+    const xs = inputTensor(whole, features, few.size);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(shuffled, (from) => few.labels[from]!), 'int32'), 10));
+    const history = await whole.fit(xs, ys, { epochs: 1, batchSize: 32, shuffle: false, verbose: 0 });
+    tf.dispose([xs, ys]);
+
+    expect(readWeights(chunked).values).toEqual(readWeights(whole).values);
+    expect(metrics.loss).toBeCloseTo(Number(history.history['loss']![0]), 5);
+    chunked.dispose();
+    whole.dispose();
   });
 });
