@@ -24,7 +24,9 @@ import { readIdentityStrict, SIGNED_TASK_COPY } from './store-read.ts';
 const HELP = [
   'Usage: gossipfl start SIGNED_TASK [--dir DIR] (--data FILE | --mnist-shard I/N) [options]',
   '',
-  'Runs this peer on a signed task until Ctrl-C (SIGINT or SIGTERM stop it cleanly, exit 0).',
+  'Runs this peer on a signed task until Ctrl-C (SIGINT or SIGTERM stop it cleanly, exit 0,',
+  'within seconds even mid-training; a second Ctrl-C quits at once, as does one while the',
+  'local data is still being checked, before anything is written).',
   'Before joining it checks the data folder\'s config.yaml, the task\'s signature, that the',
   'task is in the config\'s opt-in list, and the local data against the task\'s schema.',
   'It prints its addresses (with /p2p/<peer ID>, for other peers\' --bootstrap), then one line',
@@ -92,7 +94,13 @@ function describeEvent(event: PeerEvent): { line: string; stderr: boolean; verbo
   }
 }
 
-/** `stopped` resolves on the first SIGINT or SIGTERM; `dispose` removes the listeners. */
+/**
+ * `stopped` resolves on the first SIGINT or SIGTERM; `dispose` removes the listeners. The
+ * listeners go with the first signal, so a second one has its default action and ends the
+ * process at once, whatever it is doing. Installed only once the local data has passed the
+ * gate: until then a signal also ends the process at once (nothing has been written yet, and
+ * the gate's parse of a large file would hold a listener off for seconds).
+ */
 function watchSignals(): { stopped: Promise<string>; dispose: () => void } {
   let onSignal: (signal: string) => void = () => {};
   const dispose = () => {
@@ -192,7 +200,7 @@ export const startCommand: Command = {
       for (const address of addresses) process.stdout.write(`listening on ${address}\n`);
     }
     const signal = await stopped;
-    if (!json) process.stdout.write(`${signal}: stopping…\n`);
+    if (!json) process.stdout.write(`${signal}: stopping… (Ctrl-C again to quit at once)\n`);
     await peer.stop();
     if (json) process.stdout.write(`${JSON.stringify({ type: 'stopped', signal })}\n`);
     else process.stdout.write('stopped\n');

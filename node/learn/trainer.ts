@@ -45,6 +45,23 @@ export class TrainingError extends GossipflError {
   override name = 'TrainingError';
 }
 
+/**
+ * Training was stopped by its AbortSignal (the peer is stopping), not failed: the model holds
+ * the weights of the batches done so far and can be used, but the round's result is dropped.
+ */
+export class TrainingAbortedError extends GossipflError {
+  override name = 'TrainingAbortedError';
+  /** Batches trained (over all epochs) before the stop. */
+  readonly batchesDone: number;
+
+  constructor(dataset: string, batchesDone: number, signal: AbortSignal | undefined) {
+    const cause: unknown = signal?.reason;
+    const reason = cause instanceof Error ? ` (${cause.message})` : '';
+    super(`training on ${dataset} stopped after ${batchesDone} batches: its signal was aborted${reason}`, { cause });
+    this.batchesDone = batchesDone;
+  }
+}
+
 /** Every problem with a plan, as readable sentences; empty when the plan is valid. */
 export function planProblems(plan: TrainingPlan): string[] {
   const problems: string[] = [];
@@ -83,39 +100,81 @@ function makeOptimizer(plan: TrainingPlan): tf.Optimizer {
 }
 
 /**
+ * Rows per model.fit call: a multiple of the batch size holding about 2^20 feature values
+ * (4 MiB), so that no step between two checks of the stop signal copies or uploads the whole
+ * dataset (on a 200 MB CSV that took 8 s with the CPU loaded, deaf to Ctrl-C).
+ */
+export function rowsPerChunk(featureCount: number, batchSize: number): number {
+  return Math.max(1, Math.floor(2 ** 20 / Math.max(1, featureCount) / batchSize)) * batchSize;
+}
+
+/**
  * Trains the model in place on the dataset, starting from whatever weights it holds, with a
  * fresh optimizer (optimizer state does not carry across rounds). Returns last-epoch metrics.
+ *
+ * Each epoch visits the rows in a seeded shuffled order, batch by batch, fed to TF.js in chunks
+ * of whole batches (rowsPerChunk): the same updates as one fit over the epoch. `signal` is
+ * checked after every batch and between chunks: once it is aborted, training ends after the
+ * batch in progress and the promise rejects with TrainingAbortedError; the model stays usable.
+ * The event loop gets a turn between chunks and at least every 125 ms within one (TF.js's
+ * yieldEvery 'auto'), so a peer keeps serving its network and its signal handlers.
  */
-export async function trainLocal(model: LayersModel, dataset: Dataset, plan: TrainingPlan, rng: Rng): Promise<TrainMetrics> {
+export async function trainLocal(model: LayersModel, dataset: Dataset, plan: TrainingPlan, rng: Rng, signal?: AbortSignal): Promise<TrainMetrics> {
   const problems = planProblems(plan);
   if (problems.length > 0) throw new TrainingError(`invalid training plan: ${problems.join('; ')}`);
   if (dataset.size === 0) throw new TrainingError(`${dataset.name}: no samples to train on`);
+  let batches = 0;
+  // A function, not a property read: TypeScript would keep `aborted` narrowed to false.
+  const stopRequested = (): boolean => signal?.aborted === true;
+  const stopIfRequested = () => {
+    if (stopRequested()) throw new TrainingAbortedError(dataset.name, batches, signal);
+  };
+  stopIfRequested();
   const optimizer = makeOptimizer(plan);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const width = dataset.featureCount;
+  const chunkRows = rowsPerChunk(width, plan.batchSize);
+  const onBatchEnd = () => {
+    batches++;
+    // fit checks the flag after each batch; it clears it when the next fit starts.
+    if (stopRequested()) model.stopTraining = true;
+  };
   const started = performance.now();
   let loss = Number.NaN;
   let accuracy = Number.NaN;
   try {
     for (let epoch = 0; epoch < plan.epochs; epoch++) {
-      // Shuffled in JavaScript, straight into the tensors' source arrays: a tf.gather of the
-      // whole dataset each epoch cost about 6% of a wasm run (bench/train.bench.ts).
+      stopIfRequested();
       const order = rng.permutation(dataset.size);
-      const features = new Float32Array(dataset.features.length);
-      const labels = new Int32Array(dataset.size);
-      for (const [row, from] of order.entries()) {
-        features.set(dataset.features.subarray(from * width, (from + 1) * width), row * width);
-        labels[row] = dataset.labels[from] as number;
+      let lossSum = 0;
+      let accuracySum = 0;
+      for (let first = 0; first < dataset.size; first += chunkRows) {
+        await tf.nextFrame();
+        stopIfRequested();
+        // Shuffled in JavaScript, straight into the tensors' source arrays: a tf.gather of the
+        // whole dataset each epoch cost about 6% of a wasm run (bench/train.bench.ts).
+        const rows = Math.min(chunkRows, dataset.size - first);
+        const features = new Float32Array(rows * width);
+        const labels = new Int32Array(rows);
+        for (let row = 0; row < rows; row++) {
+          const from = order[first + row] as number;
+          features.set(dataset.features.subarray(from * width, (from + 1) * width), row * width);
+          labels[row] = dataset.labels[from] as number;
+        }
+        const xs = inputTensor(model, features, rows);
+        const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classCount));
+        try {
+          const history = await model.fit(xs, ys, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0, callbacks: { onBatchEnd } });
+          stopIfRequested();
+          // fit's epoch metrics are means over its rows: weighted by rows, they add up to the epoch's.
+          lossSum += Number(history.history['loss']?.[0]) * rows;
+          accuracySum += Number(history.history['acc']?.[0] ?? history.history['accuracy']?.[0]) * rows;
+        } finally {
+          tf.dispose([xs, ys]);
+        }
       }
-      const xs = inputTensor(model, features, dataset.size);
-      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classCount));
-      try {
-        const history = await model.fit(xs, ys, { epochs: 1, batchSize: plan.batchSize, shuffle: false, verbose: 0 });
-        loss = Number(history.history['loss']?.[0]);
-        accuracy = Number(history.history['acc']?.[0] ?? history.history['accuracy']?.[0]);
-      } finally {
-        tf.dispose([xs, ys]);
-      }
+      loss = lossSum / dataset.size;
+      accuracy = accuracySum / dataset.size;
     }
   } finally {
     optimizer.dispose();

@@ -145,10 +145,13 @@ export class Learner {
     return this.#slot.use(work);
   }
 
-  /** Trains from the base version on local data; returns the encoded delta. */
-  train(baseBlob: Uint8Array, round: number): Promise<TrainedDelta> {
+  /**
+   * Trains from the base version on local data; returns the encoded delta. Rejects with
+   * TrainingAbortedError once `signal` is aborted (checked between batches).
+   */
+  train(baseBlob: Uint8Array, round: number, signal?: AbortSignal): Promise<TrainedDelta> {
     return this.#withModel(async () => {
-      const { base, trained, metrics } = await this.#trainFrom(baseBlob, round);
+      const { base, trained, metrics } = await this.#trainFrom(baseBlob, round, signal);
       const delta = new Float32Array(trained.length);
       subtractInto(delta, trained, base);
       const blob = encodeWeights({ manifest: this.#manifest, values: delta }, this.#task.encoding);
@@ -156,19 +159,19 @@ export class Learner {
     });
   }
 
-  /** Gossip mode: trains from the base version; returns the trained model as a version blob. */
-  trainModel(baseBlob: Uint8Array, round: number): Promise<{ readonly blob: Uint8Array; readonly samples: number }> {
+  /** Gossip mode: trains from the base version; returns the trained model as a version blob. Aborts as `train` does. */
+  trainModel(baseBlob: Uint8Array, round: number, signal?: AbortSignal): Promise<{ readonly blob: Uint8Array; readonly samples: number }> {
     return this.#withModel(async () => {
-      const { trained, metrics } = await this.#trainFrom(baseBlob, round);
+      const { trained, metrics } = await this.#trainFrom(baseBlob, round, signal);
       return { blob: this.#encodeVersion(trained, []), samples: metrics.samples };
     });
   }
 
   /** Loads the base version's weights, trains on local data, reads the trained weights back. */
-  async #trainFrom(baseBlob: Uint8Array, round: number): Promise<{ base: Float32Array; trained: Float32Array; metrics: TrainerMetrics }> {
+  async #trainFrom(baseBlob: Uint8Array, round: number, signal: AbortSignal | undefined): Promise<{ base: Float32Array; trained: Float32Array; metrics: TrainerMetrics }> {
     const base = this.#decodeVersion(baseBlob).weights;
     writeWeights(this.#model, { manifest: this.#manifest, values: base });
-    const metrics = await trainLocal(this.#model, this.#data, planForRound(this.#task.training, round), this.#rng.fork(`round ${round}`));
+    const metrics = await trainLocal(this.#model, this.#data, planForRound(this.#task.training, round), this.#rng.fork(`round ${round}`), signal);
     return { base, trained: readWeights(this.#model).values, metrics };
   }
 

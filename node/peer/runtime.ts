@@ -270,7 +270,7 @@ export class PeerRuntime {
           async () => {
             const started = now();
             const base = await this.#blob(effect.base, []);
-            const trained = await learner.train(base, effect.round);
+            const trained = await learner.train(base, effect.round, this.#stopping.signal);
             const delta = await store.blobs.put(trained.blob);
             this.#emit({ type: 'trained', round: effect.round, samples: trained.samples, seconds: (now() - started) / 1000 });
             return { type: 'trained', now: now(), round: effect.round, base: effect.base, delta, bytes: trained.blob.byteLength, samples: trained.samples, metrics: trained.metrics };
@@ -284,7 +284,7 @@ export class PeerRuntime {
           async () => {
             const started = now();
             const base = await this.#blob(effect.base, []);
-            const trained = await learner.trainModel(base, effect.round);
+            const trained = await learner.trainModel(base, effect.round, this.#stopping.signal);
             const version = await store.blobs.put(trained.blob);
             this.#emit({ type: 'trained', round: effect.round, samples: trained.samples, seconds: (now() - started) / 1000 });
             return { type: 'trained-model', now: now(), round: effect.round, base: effect.base, version, bytes: trained.blob.byteLength, samples: trained.samples };
