@@ -1,5 +1,5 @@
 /**
- * Pre-shared keys for a private libp2p network (@libp2p/pnet), in the standard `swarm.key`
+ * Pre-shared keys for a private libp2p network (PSK v1, psk-protector.ts), in the standard `swarm.key`
  * format shared with kubo and go-libp2p:
  *
  *     /key/swarm/psk/1.0.0/
@@ -102,7 +102,7 @@ export async function writeSwarmKey(path: string, key: SwarmKey): Promise<void> 
   }
 }
 
-/** The bytes @libp2p/pnet expects (the standard file format). */
+/** The bytes @libp2p/pnet's `preSharedKey({ psk })` expects (the standard base16 file text); tests use it to prove interop. */
 export function swarmKeyForPnet(key: SwarmKey): Uint8Array {
   return new TextEncoder().encode(formatSwarmKey(key));
 }
