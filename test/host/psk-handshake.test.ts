@@ -98,6 +98,19 @@ describe('PSK handshake failures', () => {
     expect(record.outcomes.at(-1)).toBe('protected');
   });
 
+  it('fails a peer that connects and closes at once, before or during the handshake', async () => {
+    const record = new HandshakeRecord();
+    const host = await pool.start({ kind: 'recorded', record, init: { swarmKey: generateSwarmKey(), handshakeTimeoutMs: 5_000 } });
+    const { socket } = await rawConnect(tcpPort(host));
+    const closed = socketClosed(socket);
+    socket.end();
+    const failure = await record.nextFailure(deadline());
+    // Either the connection closed before libp2p asked for protection, or during the nonce wait.
+    expect(failure.name).toBe('PskHandshakeError');
+    expect(failure.message).toMatch(/already closed|after sending 0 of its 24 nonce bytes/);
+    await closed;
+  });
+
   it('times out a peer that never sends its nonce and closes its socket', async () => {
     const record = new HandshakeRecord();
     const host = await pool.start({ kind: 'recorded', record, init: { swarmKey: generateSwarmKey(), handshakeTimeoutMs: 300 } });
