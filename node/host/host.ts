@@ -22,7 +22,8 @@ import { createLibp2p, type Libp2pOptions } from 'libp2p';
 import { GossipflError } from '../errors.ts';
 import { errorMessage } from './files.ts';
 import { allowListGater, parseAllowList } from './gater.ts';
-import { swarmKeyForPnet, type SwarmKey } from './swarm-key.ts';
+import { pskProtector } from './psk-protector.ts';
+import type { SwarmKey } from './swarm-key.ts';
 
 export class HostConfigError extends GossipflError {
   override name = 'HostConfigError';
@@ -112,9 +113,10 @@ export async function createHost(options: HostOptions): Promise<Host> {
 }
 
 /**
- * The libp2p configuration `createHost` uses (exposed for inspection and tests). WebRTC, mDNS and
- * the pre-shared key are imported only when turned on: @libp2p/webrtc alone adds about 17 MiB to
- * the memory of every peer process that loads it.
+ * The libp2p configuration `createHost` uses (exposed for inspection and tests). WebRTC and mDNS
+ * are imported only when turned on: @libp2p/webrtc alone adds about 17 MiB to the memory of every
+ * peer process that loads it. The pre-shared key uses our PSK v1 protector (psk-protector.ts),
+ * not @libp2p/pnet, whose WASM cipher runs out of memory under ordinary traffic.
  */
 export async function hostConfig(options: HostOptions): Promise<Libp2pOptions<HostServices>> {
   const useTcp = options.tcp ?? true;
@@ -149,7 +151,7 @@ export async function hostConfig(options: HostOptions): Promise<Libp2pOptions<Ho
 
   const limits = options.connectionLimits ?? {};
   const webrtc = useWebrtc ? (await import('@libp2p/webrtc')).webRTCDirect() : undefined;
-  const protector = options.swarmKey === undefined ? undefined : (await import('@libp2p/pnet')).preSharedKey({ psk: swarmKeyForPnet(options.swarmKey) });
+  const protector = options.swarmKey === undefined ? undefined : pskProtector({ swarmKey: options.swarmKey });
   return {
     privateKey: options.privateKey,
     addresses: { listen: [...listen] },

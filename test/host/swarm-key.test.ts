@@ -32,6 +32,23 @@ describe('swarm keys', () => {
     expect(parseSwarmKey(new TextEncoder().encode(formatSwarmKey(key))).bytes).toEqual(key.bytes);
   });
 
+  it('reads go-libp2p\'s /bin/ form (32 raw bytes after line 2) from bytes, and refuses a wrong length', () => {
+    const raw = Buffer.from(HEX, 'hex');
+    const file = (body: Buffer): Uint8Array => new Uint8Array(Buffer.concat([Buffer.from('/key/swarm/psk/1.0.0/\n/bin/\n'), body]));
+    expect(Buffer.from(parseSwarmKey(file(raw)).bytes).toString('hex')).toBe(HEX);
+    expect(Buffer.from(parseSwarmKey(file(Buffer.concat([raw, Buffer.from('\n')]))).bytes).toString('hex')).toBe(HEX);
+    for (const body of [raw.subarray(1), Buffer.concat([raw, Buffer.from('x')]), Buffer.from(HEX)]) {
+      let failure: unknown;
+      try {
+        parseSwarmKey(file(body), 'swarm.key');
+      } catch (error) {
+        failure = error;
+      }
+      expect((failure as Error).name).toBe('SwarmKeyError');
+      expect((failure as Error).message).toMatch(/^swarm\.key: a \/bin\/ key is exactly 32 bytes after line 2, got \d+/);
+    }
+  });
+
   it('generates distinct 32-byte keys with short printable fingerprints', () => {
     const a = generateSwarmKey();
     const b = generateSwarmKey();
@@ -44,7 +61,8 @@ describe('swarm keys', () => {
   it.each([
     ['an empty file', '', /line 1 is missing/],
     ['a wrong header', `/key/swarm/psk/2.0.0/\n/base16/\n${HEX}`, /line 1 is "\/key\/swarm\/psk\/2.0.0\/"/],
-    ['an unknown encoding', `/key/swarm/psk/1.0.0/\n/bin/\n${HEX}`, /line 2 is "\/bin\/"/],
+    ['an unknown encoding', `/key/swarm/psk/1.0.0/\n/base32/\n${HEX}`, /line 2 is "\/base32\/"/],
+    ['a /bin/ key given as text', `/key/swarm/psk/1.0.0/\n/bin/\n${HEX}`, /line 2 is "\/bin\/": such a key is raw bytes/],
     ['a missing key line', '/key/swarm/psk/1.0.0/\n/base16/\n', /line 3\) is missing/],
     ['a short key', `/key/swarm/psk/1.0.0/\n/base16/\n${HEX.slice(2)}`, /62 hex digits, expected 64/],
     ['a non-hex key', `/key/swarm/psk/1.0.0/\n/base16/\n${'zz'.repeat(32)}`, /not hexadecimal/],
