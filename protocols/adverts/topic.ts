@@ -15,8 +15,9 @@
  *   announce with a fresh `sentAt` and gossipsub delivers in seconds, so such an advert is a
  *   replay older than the replay window, or comes from a clock that needs fixing;
  * - `replay`: the exact bytes of a delta advert first published by another peer (within the
- *   `maxAgeMs + maxSkewMs` window), or a delta advert naming a delta hash another peer
- *   advertised first — a peer claiming someone else's delta would have it counted twice.
+ *   `maxAgeMs + maxSkewMs` window). Two peers may name the same delta hash: honest members
+ *   whose training changed nothing both send the all-zero delta, and a member that copies
+ *   another's delta gains no more than by sending any delta it likes (which it can).
  *
  * Ignore (dropped, not forwarded, nobody penalised — honest peers send these when slow):
  * - `old round`: a delta advert for a round below our current round − 1;
@@ -114,13 +115,12 @@ export function validateAdvert(message: Message, context: AdvertValidationContex
 }
 
 /**
- * Remembers, for a window, which peer first published each advert (by the sha256 of its bytes)
- * and each delta hash. Bounded: entries older than the window are dropped, and at most
+ * Remembers, for a window, which peer first published each advert (by the sha256 of its bytes).
+ * Bounded: entries older than the window are dropped, and at most
  * `maxEntries` are kept (the oldest go first).
  */
 export class ReplayGuard {
   readonly #bytes = new Map<string, { from: PeerIdString; at: number }>();
-  readonly #deltas = new Map<Hash, { from: PeerIdString; at: number }>();
   readonly #maxEntries: number;
 
   constructor(maxEntries = 100_000) {
@@ -145,13 +145,6 @@ export class ReplayGuard {
       if (advert.kind === 'delta') return { code: 'replay', reason: `replay of a delta advert first published by ${first.from}` };
       return undefined;
     }
-    if (advert.kind === 'delta') {
-      const owner = this.#deltas.get(advert.delta);
-      if (owner !== undefined && owner.from !== from) {
-        return { code: 'replay', reason: `delta ${advert.delta} was first advertised by ${owner.from}` };
-      }
-      if (owner === undefined) this.#remember(this.#deltas, advert.delta, from, now);
-    }
     this.#remember(this.#bytes, digest, from, now);
     return undefined;
   }
@@ -165,12 +158,10 @@ export class ReplayGuard {
   }
 
   #expire(before: number): void {
-    for (const map of [this.#bytes, this.#deltas]) {
-      // Insertion order is time order (the clock may step back a little: stop at the first young entry).
-      for (const [key, entry] of map) {
-        if (entry.at >= before) break;
-        map.delete(key);
-      }
+    // Insertion order is time order (the clock may step back a little: stop at the first young entry).
+    for (const [key, entry] of this.#bytes) {
+      if (entry.at >= before) break;
+      this.#bytes.delete(key);
     }
   }
 }

@@ -142,17 +142,18 @@ describe('advert channel over gossipsub', () => {
     await b.host.services.pubsub.publish(TOPIC, encodeAdvert(genuine));
     await c.rejected.waitFor((r) => r.reason.startsWith('replay:') && r.from === b.channel.self, 'replay rejection at c');
     await a.rejected.waitFor((r) => r.reason.startsWith('replay:') && r.from === b.channel.self, 'replay rejection at a');
-    // b claims a's delta with a fresh sentAt: different bytes, same delta hash.
-    await b.host.services.pubsub.publish(TOPIC, encodeAdvert({ ...genuine, sentAt: genuine.sentAt + 1 }));
-    await c.rejected.waitFor((r) => r.reason.includes(`was first advertised by ${self}`), 'claimed-delta rejection');
+    // b advertises the same delta hash in an advert of its own (fresh sentAt: different bytes).
+    // Accepted: two honest members whose training changed nothing send the same all-zero delta.
+    const same = { ...genuine, sentAt: genuine.sentAt + 1 };
+    await b.host.services.pubsub.publish(TOPIC, encodeAdvert(same));
+    await c.received.waitFor((r) => r.from === b.channel.self && r.advert.kind === 'delta', 'the same delta hash from b');
 
     // A sentinel after everything: once it arrives, every earlier message has been judged.
     const sentinel: PresenceAdvert = { kind: 'presence', task: TASK, round: 10, head: hash('e'), age: 0, sentAt: Date.now() };
     await a.channel.publish(sentinel);
     for (const receiver of [b, c]) {
       await receiver.received.waitFor((r) => r.advert.kind === 'presence', 'the sentinel');
-      expect(receiver.received.items.map((r) => r.advert)).toEqual([genuine, sentinel]);
-      expect(receiver.received.items.every((r) => r.from === self)).toBe(true);
+      expect(receiver.received.items.filter((r) => r.from === self).map((r) => r.advert)).toEqual([genuine, sentinel]);
     }
     expect(b.rejected.items.filter((r) => r.from === self).map((r) => r.reason.split(':')[0])).toEqual([
       'malformed',
