@@ -18,6 +18,7 @@ import {
   type BlobError,
   type FetchFromHoldersOptions,
 } from '../../protocols/blob/index.ts';
+import { INITIAL_RECEIVE_CAPACITY, receiveBytesAllocated } from '../../protocols/blob/receive-buffer.ts';
 import { deadline, hostPool } from '../host/helpers.ts';
 import { hostileHolder, type Misbehaviour } from './hostile-holder.ts';
 
@@ -42,6 +43,8 @@ interface Failure {
   readonly at: number;
   /** process.memoryUsage().arrayBuffers − the value before the pull, at that moment. */
   readonly arrayBuffersGrowth: number;
+  /** Bytes the requester's receive buffers allocated since the pull began, at that moment. */
+  readonly receiveAllocated: number;
 }
 
 /** A client connected to a hostile holder behaving as told and (unless `alone`) to an honest one serving `blob`. */
@@ -65,6 +68,7 @@ async function pull(
 ): Promise<{ result: Uint8Array | BlobError; elapsed: number; failures: Failure[] }> {
   const failures: Failure[] = [];
   const before = process.memoryUsage().arrayBuffers;
+  const allocatedBefore = receiveBytesAllocated();
   const started = performance.now();
   const result = await fetchFromHolders(client, holders.map((host) => host.peerId), hash, {
     maxBytes: 64 * MiB,
@@ -73,7 +77,13 @@ async function pull(
     minBytesPerSecond: MIN_BYTES_PER_SECOND,
     attemptTimeoutMs: ATTEMPT_TIMEOUT_MS,
     onFailure: (peer, error) =>
-      failures.push({ peer, name: error.name, at: performance.now() - started, arrayBuffersGrowth: process.memoryUsage().arrayBuffers - before }),
+      failures.push({
+        peer,
+        name: error.name,
+        at: performance.now() - started,
+        arrayBuffersGrowth: process.memoryUsage().arrayBuffers - before,
+        receiveAllocated: receiveBytesAllocated() - allocatedBefore,
+      }),
     ...options,
   }).catch((error: BlobError) => error);
   return { result, elapsed: performance.now() - started, failures };
@@ -92,7 +102,10 @@ describe('blob pulls from a hostile holder', () => {
     expect(failures.map((f) => f.name)).toEqual(['BlobStalledError']);
     const [stalled] = failures;
     // Sampled while the hostile attempt's state was still alive: the announced size was not allocated.
-    console.log(`blob-hostile: arrayBuffers grew ${(stalled!.arrayBuffersGrowth / MiB).toFixed(2)} MiB while a holder announced 64 MiB; honest blob after ${elapsed.toFixed(0)} ms`);
+    console.log(
+      `blob-hostile: a holder announced 64 MiB and sent 1000 bytes: receive buffer ${stalled!.receiveAllocated} bytes, arrayBuffers ${(stalled!.arrayBuffersGrowth / MiB).toFixed(2)} MiB; honest blob after ${elapsed.toFixed(0)} ms`,
+    );
+    expect(stalled!.receiveAllocated).toBe(INITIAL_RECEIVE_CAPACITY);
     expect(stalled!.arrayBuffersGrowth).toBeLessThan(16 * MiB);
     expect(stalled!.at).toBeGreaterThanOrEqual(FIRST_BYTE_TIMEOUT_MS);
     // Stall guard on the hostile holder, then the honest one within its own attempt limit.

@@ -23,7 +23,19 @@ describe('ReceiveBuffer', () => {
     const result = buffer.result();
     expect(result.byteLength).toBe(size);
     expect(result.buffer.byteLength).toBe(size);
+    // Grown in place on Node 22: the bytes were copied once, and the result is that buffer.
+    expect(buffer.growsInPlace).toBe(true);
     expect(result.every((byte, i) => byte === (i & 0xff))).toBe(true);
+  });
+
+  it('falls back to growing by copying when the size cannot be reserved', () => {
+    const buffer = new ReceiveBuffer(Number.MAX_SAFE_INTEGER);
+    expect(buffer.growsInPlace).toBe(false);
+    buffer.append(Uint8Array.of(1, 2));
+    buffer.append(new Uint8Array(INITIAL_RECEIVE_CAPACITY));
+    expect(buffer.capacity).toBe(2 * INITIAL_RECEIVE_CAPACITY);
+    expect([...buffer.result().subarray(0, 3)]).toEqual([1, 2, 0]);
+    expect(buffer.result().byteLength).toBe(INITIAL_RECEIVE_CAPACITY + 2);
   });
 
   it('refuses bytes past the announced size, and returns only what arrived when incomplete', () => {
