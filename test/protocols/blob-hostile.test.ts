@@ -9,9 +9,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Host } from '../../node/host/host.ts';
+import { libp2pTransport } from '../../node/peer/transport.ts';
 import {
   BlobTooLargeError,
   BlobUnavailableError,
+  blobPort,
   fetchFromHolders,
   perHolderDeadlineMs,
   serveBlobs,
@@ -181,6 +183,44 @@ describe('blob pulls from a hostile holder', () => {
       const attempts = (result as BlobUnavailableError).attempts;
       expect(attempts.map((attempt) => [attempt.peer, attempt.error.name]), misbehaviour.kind).toEqual([[hostile.peerId.toString(), name]]);
       expect(elapsed, misbehaviour.kind).toBeLessThan(SIZED_DEADLINE_MS + FIRST_BYTE_TIMEOUT_MS);
+    }
+  });
+
+  it("the Transport port passes expectedBytes and the transport's limits through", async () => {
+    const { client, hostile, honest } = await setup({ kind: 'trickles', size: blob.byteLength, everyMs: 100 });
+    const failures: string[] = [];
+    const port = blobPort(client, {
+      serve: { maxBytes: MiB },
+      firstByteTimeoutMs: FIRST_BYTE_TIMEOUT_MS,
+      minBytesPerSecond: MIN_BYTES_PER_SECOND,
+      onFetchFailure: (_peer, error) => failures.push(error.name),
+    });
+    const started = performance.now();
+    const holders = [hostile.peerId.toString(), honest!.peerId.toString()];
+    expectBlob(await port.fetch(hash, holders, { maxBytes: MiB, signal: deadline(), expectedBytes: blob.byteLength }));
+    expect(failures).toEqual(['BlobDeadlineError']);
+    expect(performance.now() - started).toBeLessThan(2 * SIZED_DEADLINE_MS);
+    await expect(port.fetch(hash, holders, { maxBytes: MiB, signal: deadline(), expectedBytes: MiB + 1 })).rejects.toBeInstanceOf(BlobTooLargeError);
+  });
+
+  it('the libp2p Transport applies its firstByteTimeoutMs and minBytesPerSecond options', async () => {
+    const { client, hostile, honest } = await setup({ kind: 'trickles', size: blob.byteLength, everyMs: 100 });
+    const log: string[] = [];
+    const transport = libp2pTransport(client, 'blob-hostile-task', {
+      maxBlobBytes: MiB,
+      firstByteTimeoutMs: FIRST_BYTE_TIMEOUT_MS,
+      minBytesPerSecond: MIN_BYTES_PER_SECOND,
+      log: (line) => log.push(line),
+    });
+    try {
+      const started = performance.now();
+      const holders = [hostile.peerId.toString(), honest!.peerId.toString()];
+      expectBlob(await transport.fetch(hash, holders, { maxBytes: MiB, signal: deadline(), expectedBytes: blob.byteLength }));
+      expect(performance.now() - started).toBeLessThan(2 * SIZED_DEADLINE_MS);
+      expect(log).toHaveLength(1);
+      expect(log[0]).toContain(`within its deadline of ${Math.round(SIZED_DEADLINE_MS)} ms`);
+    } finally {
+      await transport.stop();
     }
   });
 
