@@ -175,6 +175,8 @@ describe('blob pulls from a hostile holder', () => {
       [{ kind: 'trickles', size: blob.byteLength, everyMs: 100 }, 'BlobDeadlineError'],
       [{ kind: 'announces', size: blob.byteLength, body: new Uint8Array(blob.byteLength + 1) }, 'BlobProtocolError'],
       [{ kind: 'closes-mid-chunk', body: blob, cutAt: 10 }, 'BlobProtocolError'],
+      // All bytes, right ones, but no close: the answer is not complete, and the stall guard ends it.
+      [{ kind: 'never-closes', body: blob }, 'BlobStalledError'],
     ];
     for (const [misbehaviour, name] of cases) {
       const { client, hostile } = await setup(misbehaviour, true);

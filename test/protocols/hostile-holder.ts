@@ -16,6 +16,8 @@ export type Misbehaviour =
   | { readonly kind: 'trickles'; readonly size: number; readonly everyMs: number }
   /** An ok header announcing `size`, then `body` as chunk frames (more or other than announced), then a clean close. */
   | { readonly kind: 'announces'; readonly size: number; readonly body: Uint8Array }
+  /** The whole of `body`, correctly framed, and then the stream is never closed. */
+  | { readonly kind: 'never-closes'; readonly body: Uint8Array }
   /** An ok header announcing `body`'s size, a chunk frame header for all of it, only `cutAt` of its bytes, then a clean close. */
   | { readonly kind: 'closes-mid-chunk'; readonly body: Uint8Array; readonly cutAt: number };
 
@@ -76,6 +78,10 @@ async function misbehave(stream: Stream, misbehaviour: Misbehaviour, sendHeader:
       sendHeader(stream, misbehaviour.size);
       for (let at = 0; at < misbehaviour.body.byteLength; at += CHUNK) stream.send(frame(misbehaviour.body.subarray(at, at + CHUNK)));
       await stream.close();
+      return;
+    case 'never-closes':
+      sendHeader(stream, misbehaviour.body.byteLength);
+      for (let at = 0; at < misbehaviour.body.byteLength; at += CHUNK) stream.send(frame(misbehaviour.body.subarray(at, at + CHUNK)));
       return;
     case 'closes-mid-chunk':
       sendHeader(stream, misbehaviour.body.byteLength);
