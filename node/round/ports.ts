@@ -15,8 +15,11 @@ export interface Transport {
   /**
    * Pulls blob `hash` from the first of `holders` that serves it with matching content;
    * rejects when none does before `signal` aborts. The result's sha256 equals `hash`.
+   * `expectedBytes`: the blob's size when the caller knows it (an advert's `bytes`). A holder
+   * announcing another size is then given up at once, and each holder gets a deadline scaled to
+   * the size (PROTOCOL §6.6); above `maxBytes` the fetch is refused without asking anyone.
    */
-  fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal }): Promise<Uint8Array>;
+  fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal; expectedBytes?: number }): Promise<Uint8Array>;
   /** Serves blobs to other peers: `lookup` returns the bytes of a hash this peer holds. */
   serve(lookup: (hash: Hash) => Promise<Uint8Array | undefined>): Promise<void>;
   /** Stops publishing, receiving and serving; idempotent. */

@@ -1,14 +1,16 @@
 /**
  * The requesting side of `/gossipfl/blob/1.0.0` (wire format in ./wire.ts).
  *
- * `fetchBlob` pulls one blob from one peer: chunk bytes are copied once, from the received
- * buffers straight into one array of the announced size (allocated only after the size is
- * checked against `maxBytes`), and hashed as they arrive. The result is returned only when
- * its sha256 equals the requested hash and the server closed the stream cleanly.
+ * `fetchBlob` pulls one blob from one peer. Chunk bytes are copied from the received buffers
+ * into a ReceiveBuffer that grows with what actually arrived (never to the announced size up
+ * front), and hashed as they arrive. The result is returned only when its sha256 equals the
+ * requested hash and the server closed the stream cleanly. Two guards bound what one holder
+ * can cost (PROTOCOL §6.6): the stall guard drops a holder that sends nothing for
+ * `firstByteTimeoutMs`, and the per-holder deadline — `firstByteTimeoutMs + expectedBytes /
+ * minBytesPerSecond` when the caller knows the size, else `attemptTimeoutMs` if given — ends
+ * the attempt, dial included.
  *
- * `fetchFromHolders` tries holders one after another, in the order given (callers wanting
- * load spreading shuffle the list first, e.g. with the round's seeded Rng), each once — except
- * that holders which answered busy may be asked again after a pause (`busyRetryMs`).
+ * Trying several holders in turn is `fetchFromHolders` (./holders.ts).
  */
 import { createHash, type Hash as Sha256 } from 'node:crypto';
 import type { Libp2p, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface';
@@ -17,15 +19,25 @@ import type { Hash } from '../messages.ts';
 import {
   BlobAbortedError,
   BlobBusyError,
+  BlobDeadlineError,
   BlobError,
   BlobFetchError,
   BlobHashMismatchError,
   BlobNotFoundError,
   BlobProtocolError,
+  BlobSizeMismatchError,
+  BlobStalledError,
   BlobTooLargeError,
-  BlobUnavailableError,
-  type BlobAttempt,
 } from './errors.ts';
+import {
+  DEFAULT_FIRST_BYTE_TIMEOUT_MS,
+  DEFAULT_MIN_BYTES_PER_SECOND,
+  MAX_TIMER_MS,
+  notByteCount,
+  notPositive,
+  perHolderDeadlineMs,
+} from './limits.ts';
+import { ReceiveBuffer } from './receive-buffer.ts';
 import {
   BLOB_PROTOCOL,
   decodeResponseHeader,
@@ -45,24 +57,30 @@ export interface FetchBlobOptions {
   readonly maxBytes: number;
   /** Aborts the dial and the stream (e.g. `AbortSignal.timeout(ms)`). */
   readonly signal?: AbortSignal;
-}
-
-export interface FetchFromHoldersOptions extends FetchBlobOptions {
-  /** Milliseconds one holder gets before the next is tried. Default: no limit but `signal`. */
-  readonly attemptTimeoutMs?: number;
-  /** Called with each holder that failed, and why, as it happens. */
-  readonly onFailure?: (peer: string, error: BlobError) => void;
   /**
-   * Holders that answered busy are asked again after about this many milliseconds (×1.5 each
-   * time, at most 1 s, with jitter) until one serves or `signal` aborts. Default: not asked again.
-   * Needs a `signal`.
+   * The blob's size when the caller knows it (an advert's `bytes`). A holder announcing another
+   * size fails at once (BlobSizeMismatchError); the attempt gets `firstByteTimeoutMs +
+   * expectedBytes / minBytesPerSecond` (BlobDeadlineError). Above `maxBytes`: BlobTooLargeError, no dial.
    */
-  readonly busyRetryMs?: number;
+  readonly expectedBytes?: number;
+  /** The stall guard: milliseconds without a byte from the holder (from the request on) before it is dropped. Default 2 000. */
+  readonly firstByteTimeoutMs?: number;
+  /** The slowest delivery accepted when `expectedBytes` is given, in bytes per second. Default 262 144 (256 KiB/s). */
+  readonly minBytesPerSecond?: number;
+  /** The attempt's deadline, dial included, when `expectedBytes` is not given. Default: none (the stall guard and `signal` only). */
+  readonly attemptTimeoutMs?: number;
 }
 
-/** A busy holder frees a slot when one of its transfers ends: ask again at about that pace, not exponentially later. */
-const BUSY_RETRY_GROWTH = 1.5;
-const MAX_BUSY_RETRY_MS = 1_000;
+/** The limits one attempt runs under, resolved from FetchBlobOptions. */
+interface AttemptLimits {
+  readonly maxBytes: number;
+  readonly expectedBytes: number | undefined;
+  readonly stallMs: number;
+  /** Milliseconds from the start of the attempt; undefined: none. */
+  readonly deadlineMs: number | undefined;
+  readonly deadlineBasis: string;
+  readonly startedAt: number;
+}
 
 /** Fetches blob `hash` from `peer`; the result's sha256 is `hash`. Rejects with a BlobError subclass. */
 export async function fetchBlob(
@@ -71,11 +89,9 @@ export async function fetchBlob(
   hash: Hash,
   options: FetchBlobOptions,
 ): Promise<Uint8Array> {
+  const startedAt = performance.now();
   const peerName = peer.toString();
-  if (!isHash(hash)) throw new BlobError(`"${hash}" is not a blob hash: expected 64 lowercase hex characters (sha256)`, { hash });
-  if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 0) {
-    throw new BlobError(`maxBytes must be a non-negative integer, got ${options.maxBytes}`, { hash });
-  }
+  const limits = attemptLimits(hash, options, startedAt);
   const signal = options.signal;
   if (signal?.aborted === true) throw aborted(peerName, hash, signal);
   let peerId: PeerId;
@@ -84,108 +100,89 @@ export async function fetchBlob(
   } catch (error) {
     throw new BlobFetchError(`"${peerName}" is not a peer ID`, { peer: peerName, hash, cause: error });
   }
+  // The deadline covers the dial too: a holder cannot hold the attempt by being slow to accept.
+  const dialDeadline = new AbortController();
+  const deadlineTimer = startTimer(limits.deadlineMs, () => dialDeadline.abort());
   let stream: Stream;
   try {
-    stream = await host.dialProtocol(peerId, BLOB_PROTOCOL, signal === undefined ? {} : { signal });
+    const dialSignal = signal === undefined ? dialDeadline.signal : AbortSignal.any([signal, dialDeadline.signal]);
+    stream = await host.dialProtocol(peerId, BLOB_PROTOCOL, { signal: dialSignal });
   } catch (error) {
     if (isAborted(signal)) throw aborted(peerName, hash, signal);
+    if (dialDeadline.signal.aborted) throw deadlineError(peerName, hash, limits, 0, ' (still opening the stream)');
     throw new BlobFetchError(`cannot open a blob stream to ${peerName}: ${messageOf(error)}`, { peer: peerName, hash, cause: error });
+  } finally {
+    clearTimeout(deadlineTimer);
   }
-  return exchange(stream, peerName, hash, options.maxBytes, signal);
+  return exchange(stream, peerName, hash, limits, signal);
 }
 
-/**
- * Fetches blob `hash` from the first of `holders` that serves it with matching content, trying
- * them in the given order (duplicates and this host itself skipped; busy ones again later with
- * `busyRetryMs`). Every failure is passed to `onFailure`; if none succeeds, rejects with a
- * BlobUnavailableError listing every attempt.
- */
-export async function fetchFromHolders(
-  host: BlobClientHost,
-  holders: Iterable<PeerId | string>,
-  hash: Hash,
-  options: FetchFromHoldersOptions,
-): Promise<Uint8Array> {
-  const attempts: BlobAttempt[] = [];
-  const seen = new Set<string>([host.peerId.toString()]);
-  const signal = options.signal;
-  let untried: (PeerId | string)[] = [];
-  for (const holder of holders) {
-    const peer = holder.toString();
-    if (seen.has(peer)) continue;
-    seen.add(peer);
-    untried.push(holder);
+function attemptLimits(hash: Hash, options: FetchBlobOptions, startedAt: number): AttemptLimits {
+  if (!isHash(hash)) throw new BlobError(`"${hash}" is not a blob hash: expected 64 lowercase hex characters (sha256)`, { hash });
+  const { maxBytes, expectedBytes } = options;
+  const stallMs = options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+  const minBytesPerSecond = options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+  const problem =
+    notByteCount(maxBytes, 'maxBytes') ??
+    notByteCount(expectedBytes, 'expectedBytes') ??
+    notPositive(stallMs, 'firstByteTimeoutMs') ??
+    notPositive(minBytesPerSecond, 'minBytesPerSecond') ??
+    notPositive(options.attemptTimeoutMs, 'attemptTimeoutMs');
+  if (problem !== undefined) throw new BlobError(problem, { hash });
+  if (expectedBytes !== undefined && expectedBytes > maxBytes) {
+    throw new BlobTooLargeError(`blob ${hash} is expected to be ${expectedBytes} bytes, above the limit of ${maxBytes}: not fetched`, {
+      hash,
+      size: expectedBytes,
+      maxBytes,
+    });
   }
-  let busyWait = options.busyRetryMs;
-  while (untried.length > 0) {
-    const busy: (PeerId | string)[] = [];
-    for (const holder of untried) {
-      const peer = holder.toString();
-      if (signal?.aborted === true) break;
-      const attempt = attemptSignal(signal, options.attemptTimeoutMs, peer);
-      try {
-        return await fetchBlob(host, holder, hash, { maxBytes: options.maxBytes, signal: attempt.signal });
-      } catch (caught) {
-        const error = caught instanceof BlobError ? caught : new BlobFetchError(messageOf(caught), { peer, hash, cause: caught });
-        attempts.push({ peer, error });
-        options.onFailure?.(peer, error);
-        if (error instanceof BlobBusyError) busy.push(holder);
-      } finally {
-        attempt.dispose();
-      }
-    }
-    if (busy.length === 0 || busyWait === undefined || signal === undefined || signal.aborted) break;
-    // Many peers pull a new version from its one holder at once: those turned away wait their turn.
-    await pause(busyWait * (0.5 + Math.random()), signal);
-    busyWait = Math.min(busyWait * BUSY_RETRY_GROWTH, MAX_BUSY_RETRY_MS);
-    untried = busy;
+  if (expectedBytes === undefined) {
+    const deadlineMs = options.attemptTimeoutMs;
+    return { maxBytes, expectedBytes, stallMs, deadlineMs, deadlineBasis: `attemptTimeoutMs ${deadlineMs} ms`, startedAt };
   }
-  const wasAborted = signal?.aborted === true;
-  const list = attempts.map(({ peer, error }) => `${peer}: ${error.name}: ${error.message}`).join('; ');
-  const message =
-    attempts.length === 0
-      ? `no holder to fetch blob ${hash} from${wasAborted ? ' (aborted before the first attempt)' : ''}`
-      : `no holder served blob ${hash}${wasAborted ? ' before the deadline' : ''} (${attempts.length} tried: ${list})`;
-  throw new BlobUnavailableError(message, { hash, attempts, aborted: wasAborted });
+  const deadlineMs = perHolderDeadlineMs(expectedBytes, stallMs, minBytesPerSecond);
+  const deadlineBasis = `${stallMs} ms + ${expectedBytes} bytes at ${minBytesPerSecond} bytes/s`;
+  return { maxBytes, expectedBytes, stallMs, deadlineMs, deadlineBasis, startedAt };
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** setTimeout for `ms` (none when undefined or beyond what a timer can hold); clearTimeout accepts the undefined. */
+function startTimer(ms: number | undefined, callback: () => void): ReturnType<typeof setTimeout> | undefined {
+  if (ms === undefined || ms > MAX_TIMER_MS) return undefined;
+  return setTimeout(callback, Math.max(0, ms));
 }
 
-function attemptSignal(outer: AbortSignal | undefined, timeoutMs: number | undefined, peer: string): { signal: AbortSignal | undefined; dispose: () => void } {
-  if (timeoutMs === undefined) return { signal: outer, dispose: () => {} };
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`no answer from ${peer} within ${timeoutMs} ms`)), timeoutMs);
-  return {
-    signal: outer === undefined ? controller.signal : AbortSignal.any([outer, controller.signal]),
-    dispose: () => clearTimeout(timer),
-  };
+function deadlineError(peer: string, hash: Hash, limits: AttemptLimits, received: number, detail = ''): BlobDeadlineError {
+  const deadlineMs = limits.deadlineMs ?? 0;
+  return new BlobDeadlineError(
+    `${peer} did not deliver blob ${hash} within its deadline of ${Math.round(deadlineMs)} ms (${limits.deadlineBasis}); ${received} bytes received${detail}`,
+    { peer, hash, deadlineMs, received },
+  );
 }
 
 type Phase = 'header' | 'chunks' | 'done';
 
-/** Sends the request on an open stream and reads the answer; aborts the stream on every failure. */
-function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+/**
+ * Sends the request on an open stream and reads the answer under `limits`; aborts the stream on
+ * every failure. Every listener and timer is removed when the promise settles.
+ */
+function exchange(stream: Stream, peer: string, hash: Hash, limits: AttemptLimits, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const { maxBytes, expectedBytes, stallMs } = limits;
   return new Promise<Uint8Array>((resolve, reject) => {
     let phase: Phase = 'header';
     const headerBody = new Uint8Array(RESPONSE_HEADER_BYTES);
     let headerFilled = 0;
-    let blob = new Uint8Array(0);
-    let received = 0;
+    let blob = new ReceiveBuffer(0);
     let sha: Sha256 | undefined;
     let settled = false;
+    let lastByteAt = performance.now();
+    let stallTimer: ReturnType<typeof setTimeout> | undefined;
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
 
     const cleanup = (): void => {
+      clearTimeout(stallTimer);
+      clearTimeout(deadlineTimer);
+      for (const immediate of pendingChecks) clearImmediate(immediate);
+      pendingChecks.clear();
       stream.removeEventListener('message', onMessage);
       stream.removeEventListener('end', onEnd);
       stream.removeEventListener('close', onClose);
@@ -201,6 +198,36 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
     const protocolError = (detail: string): BlobProtocolError =>
       new BlobProtocolError(`${peer} broke the blob protocol serving ${hash}: ${detail}`, { peer, hash });
 
+    /**
+     * Timers fire before pending socket reads are handled: after this event loop was blocked
+     * (training, decoding), bytes may be waiting. Guards decide one turn later, after I/O.
+     */
+    const pendingChecks = new Set<ReturnType<typeof setImmediate>>();
+    const afterIo = (check: () => void): void => {
+      const immediate = setImmediate(() => {
+        pendingChecks.delete(immediate);
+        if (!settled) check();
+      });
+      pendingChecks.add(immediate);
+    };
+    /** The stall guard: wakes `stallMs` after the last byte (re-armed lazily, not on every message). */
+    const checkStall = (): void => {
+      const idleMs = performance.now() - lastByteAt;
+      if (idleMs < stallMs) {
+        stallTimer = setTimeout(() => afterIo(checkStall), Math.min(stallMs - idleMs, MAX_TIMER_MS));
+        return;
+      }
+      const what = phase === 'header' ? 'no response header' : `nothing after ${blob.length} of ${blob.size} bytes`;
+      fail(
+        new BlobStalledError(`${peer} stalled serving blob ${hash}: ${what} for ${Math.round(idleMs)} ms (firstByteTimeoutMs ${stallMs})`, {
+          peer,
+          hash,
+          idleMs,
+          received: blob.length,
+        }),
+      );
+    };
+
     const onHeader = (header: ResponseHeader): void => {
       switch (header.status) {
         case 'ok':
@@ -212,7 +239,16 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
               maxBytes,
             });
           }
-          blob = new Uint8Array(header.size);
+          if (expectedBytes !== undefined && header.size !== expectedBytes) {
+            throw new BlobSizeMismatchError(`${peer} announced blob ${hash} as ${header.size} bytes, but it is expected to be ${expectedBytes}`, {
+              peer,
+              hash,
+              expected: expectedBytes,
+              announced: header.size,
+            });
+          }
+          // Nothing is allocated here: memory follows the bytes that arrive.
+          blob = new ReceiveBuffer(header.size);
           sha = createHash('sha256');
           phase = header.size === 0 ? 'done' : 'chunks';
           return;
@@ -241,11 +277,11 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
         if (phase === 'header') {
           if (length !== RESPONSE_HEADER_BYTES) throw protocolError(`response header frame of ${length} bytes, expected ${RESPONSE_HEADER_BYTES}`);
         } else if (phase === 'done') {
-          throw protocolError(`a frame of ${length} bytes after all ${blob.byteLength} announced bytes`);
+          throw protocolError(`a frame of ${length} bytes after all ${blob.size} announced bytes`);
         } else if (length === 0 || length > MAX_CHUNK_BYTES) {
           throw protocolError(`chunk frame of ${length} bytes (allowed: 1 to ${MAX_CHUNK_BYTES})`);
-        } else if (received + length > blob.byteLength) {
-          throw protocolError(`announced ${blob.byteLength} bytes but sends more (${received + length} so far)`);
+        } else if (blob.length + length > blob.size) {
+          throw protocolError(`announced ${blob.size} bytes but sends more (${blob.length + length} so far)`);
         }
       },
       data(bytes) {
@@ -254,18 +290,18 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
           headerFilled += bytes.byteLength;
           return;
         }
-        blob.set(bytes, received);
+        blob.append(bytes);
         sha?.update(bytes);
-        received += bytes.byteLength;
       },
       end() {
         if (phase === 'header') onHeader(decodeResponseHeader(headerBody));
-        else if (received === blob.byteLength) phase = 'done';
+        else if (blob.complete) phase = 'done';
       },
     });
 
     const onMessage = (event: StreamMessageEvent): void => {
       if (settled) return;
+      lastByteAt = performance.now();
       try {
         if (event.data instanceof Uint8Array) decoder.feed(event.data);
         else for (const piece of event.data) decoder.feed(piece);
@@ -279,8 +315,8 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
     const finish = (): void => {
       if (settled) return;
       if (phase !== 'done' || !decoder.atBoundary) {
-        const got = phase === 'header' ? 'before a whole response header' : `after ${received} of ${blob.byteLength} bytes`;
-        fail(protocolError(`the stream ended ${got}`));
+        const got = phase === 'header' ? 'before a whole response header' : `after ${blob.length} of ${blob.size} bytes`;
+        fail(protocolError(`the stream ended ${got}${decoder.atBoundary ? '' : ', mid-frame'}`));
         return;
       }
       const actual = (sha ?? createHash('sha256')).digest('hex');
@@ -290,7 +326,7 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
       }
       settled = true;
       cleanup();
-      resolve(blob);
+      resolve(blob.result());
     };
     const onEnd = (): void => {
       // A reset or local abort also ends reading; its 'close' event (next) carries the reason.
@@ -310,6 +346,9 @@ function exchange(stream: Stream, peer: string, hash: Hash, maxBytes: number, si
     stream.addEventListener('close', onClose);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted === true) return onAbort();
+    const remainingMs = limits.deadlineMs === undefined ? undefined : limits.deadlineMs - (performance.now() - limits.startedAt);
+    deadlineTimer = startTimer(remainingMs, () => afterIo(() => fail(deadlineError(peer, hash, limits, blob.length))));
+    stallTimer = setTimeout(() => afterIo(checkStall), Math.min(stallMs, MAX_TIMER_MS));
     try {
       stream.send(encodeRequest({ hash, maxBytes }));
     } catch (error) {

@@ -58,6 +58,52 @@ export class BlobFetchError extends BlobError {
   override name = 'BlobFetchError';
 }
 
+/**
+ * The holder announced a size other than the one the caller expected (`expectedBytes`, e.g. an
+ * advert's `bytes`). A blob's hash fixes its size, so either the holder or the advert lies; the
+ * stream is reset before any chunk is read.
+ */
+export class BlobSizeMismatchError extends BlobError {
+  override name = 'BlobSizeMismatchError';
+  readonly expected: number;
+  readonly announced: number;
+
+  constructor(message: string, details: { peer: string; hash: string; expected: number; announced: number }) {
+    super(message, details);
+    this.expected = details.expected;
+    this.announced = details.announced;
+  }
+}
+
+/** The holder sent nothing for `firstByteTimeoutMs`: no response header, or no bytes mid-transfer (the stall guard). */
+export class BlobStalledError extends BlobFetchError {
+  override name = 'BlobStalledError';
+  readonly idleMs: number;
+  readonly received: number;
+
+  constructor(message: string, details: { peer: string; hash: string; idleMs: number; received: number }) {
+    super(message, details);
+    this.idleMs = details.idleMs;
+    this.received = details.received;
+  }
+}
+
+/**
+ * The holder did not deliver the whole blob within its per-holder deadline: `firstByteTimeoutMs
+ * + expectedBytes / minBytesPerSecond` when the size is known, else `attemptTimeoutMs`.
+ */
+export class BlobDeadlineError extends BlobFetchError {
+  override name = 'BlobDeadlineError';
+  readonly deadlineMs: number;
+  readonly received: number;
+
+  constructor(message: string, details: { peer: string; hash: string; deadlineMs: number; received: number }) {
+    super(message, details);
+    this.deadlineMs = details.deadlineMs;
+    this.received = details.received;
+  }
+}
+
 /** The caller's AbortSignal fired (e.g. a timeout); the stream was aborted. */
 export class BlobAbortedError extends BlobFetchError {
   override name = 'BlobAbortedError';

@@ -4,15 +4,20 @@
  */
 import type { Transport } from '../../node/round/ports.ts';
 import type { Hash, PeerIdString } from '../messages.ts';
-import { fetchFromHolders, type BlobClientHost } from './client.ts';
+import type { BlobClientHost } from './client.ts';
+import { fetchFromHolders } from './holders.ts';
 import type { BlobError } from './errors.ts';
 import { serveBlobs, type BlobLookup, type BlobServer, type BlobServerHost, type ServeBlobsOptions } from './server.ts';
 
 export interface BlobPortOptions {
   /** How blobs are served once `serve` is called. */
   readonly serve: ServeBlobsOptions;
-  /** Milliseconds each holder gets before the next is tried. Default: only the caller's signal limits it. */
+  /** Milliseconds each holder gets before the next is tried, when the caller gives no `expectedBytes`. Default: only the caller's signal and the stall guard limit it. */
   readonly attemptTimeoutMs?: number;
+  /** The stall guard: a holder silent this long (no header, or no bytes mid-transfer) is dropped. Default 2 000 ms. */
+  readonly firstByteTimeoutMs?: number;
+  /** With `expectedBytes`, each holder gets `firstByteTimeoutMs + expectedBytes / minBytesPerSecond`. Default 256 KiB/s. */
+  readonly minBytesPerSecond?: number;
   /** Each holder that failed a fetch, and why (for the log). */
   readonly onFetchFailure?: (peer: string, error: BlobError) => void;
   /** A holder that answered busy is asked again after about this many ms, then a little longer… (see fetchFromHolders). Default 100. */
@@ -22,7 +27,7 @@ export interface BlobPortOptions {
 /** Assignable to the Transport's `fetch` and `serve` (checked below). */
 export interface BlobPort {
   /** Fetches from the first of `holders` that serves matching content (see fetchFromHolders). */
-  fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal }): Promise<Uint8Array>;
+  fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal; expectedBytes?: number }): Promise<Uint8Array>;
   /** Starts serving from `lookup`; resolves once registered. May be called once. */
   serve(lookup: BlobLookup): Promise<void>;
   /** Stops serving (if `serve` was called); idempotent. */
@@ -43,12 +48,15 @@ export class BlobPortError extends Error {
 export function blobPort(host: BlobClientHost & BlobServerHost, options: BlobPortOptions): BlobPort {
   let server: Promise<BlobServer> | undefined;
   return {
-    fetch(hash, holders, { maxBytes, signal }) {
+    fetch(hash, holders, { maxBytes, signal, expectedBytes }) {
       return fetchFromHolders(host, holders, hash, {
         maxBytes,
         signal,
         busyRetryMs: options.busyRetryMs ?? DEFAULT_BUSY_RETRY_MS,
+        ...(expectedBytes === undefined ? {} : { expectedBytes }),
         ...(options.attemptTimeoutMs === undefined ? {} : { attemptTimeoutMs: options.attemptTimeoutMs }),
+        ...(options.firstByteTimeoutMs === undefined ? {} : { firstByteTimeoutMs: options.firstByteTimeoutMs }),
+        ...(options.minBytesPerSecond === undefined ? {} : { minBytesPerSecond: options.minBytesPerSecond }),
         ...(options.onFetchFailure === undefined ? {} : { onFailure: options.onFetchFailure }),
       });
     },

@@ -42,7 +42,9 @@
  * The requester MUST treat as a failure of that server: a header that is not 10 bytes or has
  * an unknown version or status; an ok size above its max bytes; a chunk frame of length 0 or
  * above 1 MiB; chunk bytes beyond `size`; any frame after the last chunk; the stream ending
- * before `size` bytes; and bytes whose sha256 differs from the requested hash. On any failure
+ * before `size` bytes; and bytes whose sha256 differs from the requested hash. (It must not
+ * allocate `size` bytes on the header's word: memory follows the bytes received. Per-holder time
+ * limits — stall guard, size-scaled deadline — are requester behaviour: PROTOCOL §6.6.) On any failure
  * either side resets (aborts) the stream; a requester may also reset it as soon as it has read
  * a non-ok header. A server MAY reset a stream whose request does not arrive (or whose
  * requester does not close its write side) within its own timeout. A server MAY reset instead of answering when it

@@ -10,14 +10,23 @@
  *   (two sampled latencies);
  * - else the blob is transferred (`SimNetwork.transfer`: latency + bytes / shared bandwidth,
  *   may fail midway) and the promise resolves with the blob's bytes.
+ * Per holder, as the libp2p client does (PROTOCOL §6.6), in virtual time:
+ * - stall guard: an online, reachable holder whose lookup has not answered within
+ *   `firstByteTimeoutMs` (a holder that does not serve) is given up;
+ * - with `expectedBytes`: a holder holding another size fails after a round trip, and each
+ *   holder gets `firstByteTimeoutMs + expectedBytes / minBytesPerSecond` from the start of its
+ *   attempt (connect included), after which its transfer is cancelled and the next is tried;
+ *   an `expectedBytes` above `maxBytes` is refused without trying anyone.
  * What a holder holds comes from the `holds(peer, hash)` callback when given (size in bytes),
  * else from the lookup the holder registered with `serve` (its bytes). The bytes resolved are
  * `blobOf(hash)` when given, else the served bytes, else zeros of the right size.
  */
 import { GossipflError } from '../../node/errors.ts';
 import type { Transport } from '../../node/round/ports.ts';
+import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, DEFAULT_MIN_BYTES_PER_SECOND, perHolderDeadlineMs } from '../../protocols/blob/limits.ts';
 import type { Advert, Hash, PeerIdString, ReceivedAdvert } from '../../protocols/messages.ts';
 import type { SimNetwork } from './network.ts';
+import type { Cancel } from './scheduler.ts';
 
 export class BlobFetchError extends GossipflError {
   override name = 'BlobFetchError';
@@ -32,6 +41,18 @@ export interface SimTransportOptions {
   readonly holds?: (peer: PeerIdString, hash: Hash) => number | undefined;
   /** The bytes of blob `hash` (undefined: use the served bytes, else zeros). */
   readonly blobOf?: (hash: Hash) => Uint8Array | undefined;
+  /** The stall guard, virtual ms (see above). Default 2 000, as the libp2p transport. */
+  readonly firstByteTimeoutMs?: number;
+  /** With `expectedBytes`, the slowest delivery allowed, bytes per virtual second. Default 256 KiB/s, as the libp2p transport. */
+  readonly minBytesPerSecond?: number;
+}
+
+/** What one holder attempt is held to. */
+interface AttemptLimits {
+  readonly maxBytes: number;
+  readonly expectedBytes: number | undefined;
+  readonly stallMs: number;
+  readonly deadlineMs: number | undefined;
 }
 
 type Lookup = (hash: Hash) => Promise<Uint8Array | undefined>;
@@ -105,15 +126,30 @@ export class SimTransport implements Transport {
     for (const reject of [...this.#inFlight]) reject(new BlobFetchError(`transport of ${this.self} stopped during a fetch`));
   }
 
-  async fetch(hash: Hash, holders: readonly PeerIdString[], options: { maxBytes: number; signal: AbortSignal }): Promise<Uint8Array> {
-    const { signal } = options;
+  async fetch(
+    hash: Hash,
+    holders: readonly PeerIdString[],
+    options: { maxBytes: number; signal: AbortSignal; expectedBytes?: number },
+  ): Promise<Uint8Array> {
+    const { signal, maxBytes, expectedBytes } = options;
     signal.throwIfAborted();
     if (this.#stopped) throw new BlobFetchError(`transport of ${this.self} is stopped: cannot fetch ${hash}`);
+    if (expectedBytes !== undefined && expectedBytes > maxBytes) {
+      throw new BlobFetchError(`blob ${hash} is expected to be ${expectedBytes} bytes, more than maxBytes ${maxBytes}: not fetched`);
+    }
+    const stallMs = this.#options.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+    const minBytesPerSecond = this.#options.minBytesPerSecond ?? DEFAULT_MIN_BYTES_PER_SECOND;
+    const limits: AttemptLimits = {
+      maxBytes,
+      expectedBytes,
+      stallMs,
+      deadlineMs: expectedBytes === undefined ? undefined : perHolderDeadlineMs(expectedBytes, stallMs, minBytesPerSecond),
+    };
     const failures: string[] = [];
     for (const holder of holders) {
       signal.throwIfAborted();
       try {
-        return await this.#fetchFrom(holder, hash, options.maxBytes, signal);
+        return await this.#fetchFrom(holder, hash, limits, signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (this.#stopped) throw error;
@@ -135,33 +171,41 @@ export class SimTransport implements Transport {
     return bytes === undefined ? undefined : { size: bytes.byteLength, bytes };
   }
 
-  #fetchFrom(holder: PeerIdString, hash: Hash, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  #fetchFrom(holder: PeerIdString, hash: Hash, limits: AttemptLimits, signal: AbortSignal): Promise<Uint8Array> {
     const network = this.#network;
     const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
     let cancel: (() => void) | undefined;
+    let cancelStall: Cancel | undefined;
+    let cancelDeadline: Cancel | undefined;
     let settled = false;
     const finish = (error: Error | undefined, bytes?: Uint8Array): void => {
       if (settled) return;
       settled = true;
+      cancelStall?.();
+      cancelDeadline?.();
       signal.removeEventListener('abort', onAbort);
       this.#inFlight.delete(onStop);
       if (error !== undefined) reject(error);
       else resolve(bytes as Uint8Array);
     };
     // Settle first, then cancel: a cancelled transfer reports 'aborted', which is then ignored.
-    const onAbort = (): void => {
-      finish(signal.reason instanceof Error ? signal.reason : new BlobFetchError('fetch aborted'));
-      cancel?.();
-    };
-    const onStop = (error: Error): void => {
+    const giveUp = (error: Error): void => {
       finish(error);
       cancel?.();
     };
+    const onAbort = (): void => giveUp(signal.reason instanceof Error ? signal.reason : new BlobFetchError('fetch aborted'));
+    const onStop = (error: Error): void => giveUp(error);
     signal.addEventListener('abort', onAbort, { once: true });
     this.#inFlight.add(onStop);
     const failAfter = (ms: number, message: string): void => {
       cancel = network.scheduler.after(ms, () => finish(new BlobFetchError(message)));
     };
+    const { deadlineMs, stallMs, expectedBytes, maxBytes } = limits;
+    if (deadlineMs !== undefined) {
+      cancelDeadline = network.scheduler.after(deadlineMs, () =>
+        giveUp(new BlobFetchError(`missed its deadline of ${deadlineMs} ms for ${expectedBytes} bytes`)),
+      );
+    }
 
     if (!network.hasPeer(holder)) {
       failAfter(network.connectTimeoutMs, 'unknown peer');
@@ -170,12 +214,17 @@ export class SimTransport implements Transport {
     } else if (!network.isOnline(holder) || !network.reachable(this.self, holder)) {
       failAfter(network.connectTimeoutMs, network.isOnline(holder) ? 'unreachable (partitioned)' : 'offline');
     } else {
+      cancelStall = network.scheduler.after(stallMs, () => giveUp(new BlobFetchError(`stalled: no answer within ${stallMs} ms`)));
       void this.#holding(holder, hash).then(
         (held) => {
           if (settled) return;
+          cancelStall?.();
           const rtt = network.latency(this.self, holder) + network.latency(holder, this.self);
           if (held === undefined) return failAfter(rtt, 'does not hold the blob');
           if (held.size > maxBytes) return failAfter(rtt, `blob is ${held.size} bytes, more than maxBytes ${maxBytes}`);
+          if (expectedBytes !== undefined && held.size !== expectedBytes) {
+            return failAfter(rtt, `announced ${held.size} bytes, expected ${expectedBytes}`);
+          }
           cancel = network.transfer(holder, this.self, held.size, (result) => {
             if (!result.ok) return finish(new BlobFetchError(`transfer ${result.reason}`));
             finish(undefined, this.#options.blobOf?.(hash) ?? held.bytes ?? new Uint8Array(held.size));

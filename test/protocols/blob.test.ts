@@ -392,7 +392,7 @@ describe('blob protocol', () => {
       onFailure: (_peer, error) => failures.push(error.name),
     });
     expect(sha256(fetched)).toBe(sha256(blob));
-    expect(failures).toEqual(['BlobAbortedError']);
+    expect(failures).toEqual(['BlobDeadlineError']);
   });
 
   it('aborts a requester that stalls mid-request at timeoutMs, and one whose lookup fails', async () => {
