@@ -27,7 +27,7 @@ import {
 import type { TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
 import type { TaskManifest } from '../task/manifest.ts';
 import { ModelSlot } from './model-slot.ts';
-import { VersionCodec, type VersionContent } from './version-blob.ts';
+import { InvalidVersionError, VersionCodec, type VersionContent } from './version-blob.ts';
 
 /** The encoding of version patches, whatever the task's delta encoding (PROTOCOL.md §3.9). */
 export const PATCH_ENCODING = 'f16';
@@ -73,6 +73,9 @@ function isStateful(strategy: AggregationStrategy): strategy is StatefulStrategy
  * was rebuilt from. Simulated peers share their blobs, so 1,000 of them rebuilding one version do
  * the work once; a real peer rebuilds each version once anyway.
  */
+/** Each slot's round-0 version blob, made once (simulated peers share a slot). */
+const genesisBlobs = new WeakMap<ModelSlot, Uint8Array>();
+
 const rebuilt = new WeakMap<Uint8Array, { readonly parent: Uint8Array; readonly manifest: WeightsManifest; readonly version: Uint8Array }>();
 
 export class Learner {
@@ -116,7 +119,9 @@ export class Learner {
 
   /** The task's round-0 version: the model's initial weights. Identical on every peer. */
   genesisBlob(): Uint8Array {
-    return this.#slot.genesis;
+    let blob = genesisBlobs.get(this.#slot);
+    if (blob === undefined) genesisBlobs.set(this.#slot, (blob = this.#encodeVersion(decodeWeights(this.#slot.genesis).values, [], 0)));
+    return blob;
   }
 
   #strategy(): AggregationStrategy {
@@ -129,16 +134,17 @@ export class Learner {
     return this.#versions.decode(blob);
   }
 
-  #encodeVersion(weights: Float32Array, state: readonly Float32Array[]): Uint8Array {
-    return this.#versions.encode(weights, state);
+  #encodeVersion(weights: Float32Array, state: readonly Float32Array[], round: number): Uint8Array {
+    return this.#versions.encode(weights, state, round);
   }
 
   /**
-   * Checks that a blob is a version of this task's model (used after pulling one): throws
-   * InvalidVersionError saying what is wrong.
+   * Checks that a blob is a version of this task's model (used after pulling one) — of round
+   * `round`, when given: throws InvalidVersionError saying what is wrong.
    */
-  checkVersion(blob: Uint8Array): void {
-    this.#decodeVersion(blob);
+  checkVersion(blob: Uint8Array, round?: number): void {
+    const version = this.#decodeVersion(blob);
+    if (round !== undefined && version.round !== round) throw new InvalidVersionError(`the version is tagged round ${version.round}, advertised as round ${round}`);
   }
 
   #withModel<T>(work: () => Promise<T> | T): Promise<T> {
@@ -163,7 +169,7 @@ export class Learner {
   trainModel(baseBlob: Uint8Array, round: number, signal?: AbortSignal): Promise<{ readonly blob: Uint8Array; readonly samples: number }> {
     return this.#withModel(async () => {
       const { trained, metrics } = await this.#trainFrom(baseBlob, round, signal);
-      return { blob: this.#encodeVersion(trained, []), samples: metrics.samples };
+      return { blob: this.#encodeVersion(trained, [], round), samples: metrics.samples };
     });
   }
 
@@ -225,16 +231,17 @@ export class Learner {
     const state = isStateful(strategy) ? strategy.exportState() : [];
     // Every accepted delta is finite, but a server optimizer can still overflow: never publish that.
     if ([next, ...state].some((values) => allFinite(values) >= 0)) throw new AggregationError('the aggregate is not finite (the strategy overflowed); no version is made');
-    if (isStateful(strategy)) return { blob: this.#encodeVersion(next, state), accepted, rejected };
+    const round = base.round + 1;
+    if (isStateful(strategy)) return { blob: this.#encodeVersion(next, state, round), accepted, rejected };
     // A task that sends f32 deltas wants exact versions, and an f32 patch would save nothing.
-    if (this.#task.encoding === 'f32') return { blob: this.#encodeVersion(next, []), accepted, rejected };
+    if (this.#task.encoding === 'f32') return { blob: this.#encodeVersion(next, [], round), accepted, rejected };
     // The version is parent + decoded patch, so that a peer holding the parent rebuilds it bit for bit.
     // f16, not the deltas' int8: a patch's rounding stays in the model, and int8 patches cost
     // 0.5–0.9 points of mean accuracy over rounds 11–40 of the converge bench (BENCHMARKS.md).
     const update = new Float32Array(next.length);
     subtractInto(update, next, base.weights);
     const patch = encodeWeights({ manifest: this.#manifest, values: update }, PATCH_ENCODING);
-    return { blob: this.#patched(base.weights, patch), patch, accepted, rejected };
+    return { blob: this.#patched(base.weights, patch, round), patch, accepted, rejected };
   }
 
   /**
@@ -246,23 +253,26 @@ export class Learner {
     if (known !== undefined && known.parent === parentBlob && known.manifest === this.#manifest) return known.version;
     const parent = this.#decodeVersion(parentBlob);
     if (parent.state.length > 0) throw new Error('the parent carries server state; versions with state have no patch');
-    const version = this.#patched(parent.weights, patchBlob);
+    const version = this.#patched(parent.weights, patchBlob, parent.round + 1);
     rebuilt.set(patchBlob, { parent: parentBlob, manifest: this.#manifest, version });
     return version;
   }
 
-  /** The version blob parent + decode(patch), each sum one float32 addition. */
-  #patched(parent: Float32Array, patchBlob: Uint8Array): Uint8Array {
+  /** The version blob of `round`: parent + decode(patch), each sum one float32 addition. */
+  #patched(parent: Float32Array, patchBlob: Uint8Array, round: number): Uint8Array {
     const update = decodeWeights(patchBlob, this.#manifest, { maxBytes: this.#task.timing.maxBlobBytes }).values;
     const bad = allFinite(update);
     if (bad >= 0) throw new Error(`patch value ${bad} is not finite`);
     const version = parent.slice();
     addScaledInto(version, update);
-    return this.#encodeVersion(version, []);
+    return this.#encodeVersion(version, [], round);
   }
 
-  /** The sample-weighted average of same-round versions (weights and server state alike). */
-  merge(leaves: readonly { readonly blob: Uint8Array; readonly samples: number }[]): Uint8Array {
+  /**
+   * The sample-weighted average of versions (weights and server state alike), as the version of
+   * `round`: same-round versions in curator mode, neighbours' models in gossip mode.
+   */
+  merge(leaves: readonly { readonly blob: Uint8Array; readonly samples: number }[], round: number): Uint8Array {
     const decoded = leaves.map((leaf) => ({ ...this.#decodeVersion(leaf.blob), samples: leaf.samples }));
     const total = decoded.reduce((sum, leaf) => sum + leaf.samples, 0);
     const first = decoded[0]!;
@@ -278,7 +288,7 @@ export class Learner {
     const weights = average((leaf) => leaf.weights, first.weights.length);
     const stateCount = Math.max(...decoded.map((leaf) => leaf.state.length));
     const state = Array.from({ length: stateCount }, (_, i) => average((leaf) => leaf.state[i], first.weights.length));
-    return this.#encodeVersion(weights, state);
+    return this.#encodeVersion(weights, state, round);
   }
 
   /** Loads a version into the model and evaluates it (not while training: see `validate`). */

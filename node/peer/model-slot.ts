@@ -12,7 +12,7 @@ import { encodeWeights, type WeightsManifest } from '../learn/weights/index.ts';
 export class ModelSlot {
   readonly model: LayersModel;
   readonly manifest: WeightsManifest;
-  /** The model's initial weights as a round-0 version blob (GFLW f32), taken before any use. */
+  /** The model's initial weights (GFLW f32, model tensors only), taken before any use; the learner makes the round-0 version of them. */
   readonly genesis: Uint8Array;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;

@@ -125,7 +125,15 @@ export class PeerRuntime {
     }
     const record = await store.versions.get(checkpoint.head);
     const blob = await store.blobs.get(checkpoint.head);
-    this.#init.learner.checkVersion(blob!);
+    try {
+      this.#init.learner.checkVersion(blob!, checkpoint.round);
+    } catch (error) {
+      if (!(error instanceof InvalidVersionError)) throw error;
+      throw new InvalidVersionError(
+        `the checkpointed version in ${store.dir} is not a version of this task's round ${checkpoint.round} (${error.message}); ` +
+          'a store written before versions carried their round tag cannot be resumed: move the folder aside to start afresh',
+      );
+    }
     this.#emit({ type: 'log', level: 'info', message: `resuming at round ${checkpoint.round} (version ${checkpoint.head.slice(0, 12)})` });
     return {
       round: checkpoint.round,
@@ -208,10 +216,15 @@ export class PeerRuntime {
 
   /**
    * The blob, from the store or pulled from its holders within `timeoutMs` (default:
-   * `fetchTimeoutMs`). A pulled blob is stored only once `check` (if given) accepts it, so that
-   * nothing invalid is kept or served on.
+   * `fetchTimeoutMs`) — of `expectedBytes` when the advert acted on gives its size (each holder
+   * then has a deadline scaled to it, §6.6). A pulled blob is stored only once `check` (if given)
+   * accepts it, so that nothing invalid is kept or served on.
    */
-  async #blob(hash: Hash, holders: readonly string[], options: { readonly timeoutMs?: number; readonly check?: (bytes: Uint8Array) => void } = {}): Promise<Uint8Array> {
+  async #blob(
+    hash: Hash,
+    holders: readonly string[],
+    options: { readonly timeoutMs?: number; readonly expectedBytes?: number; readonly check?: (bytes: Uint8Array) => void } = {},
+  ): Promise<Uint8Array> {
     const { store, transport, maxBlobBytes, clock } = this.#init;
     const held = await store.blobs.get(hash);
     if (held !== undefined) return held;
@@ -221,7 +234,8 @@ export class PeerRuntime {
     const cancelTimeout = clock.setTimer(timeoutMs, () => timeout.abort(new Error(`the pull took longer than ${timeoutMs} ms`)));
     try {
       const signal = AbortSignal.any([this.#stopping.signal, timeout.signal]);
-      const bytes = await transport.fetch(hash, holders, { maxBytes: maxBlobBytes, signal });
+      const expected = options.expectedBytes !== undefined && options.expectedBytes > 0 && options.expectedBytes <= maxBlobBytes ? { expectedBytes: options.expectedBytes } : {};
+      const bytes = await transport.fetch(hash, holders, { maxBytes: maxBlobBytes, signal, ...expected });
       options.check?.(bytes);
       await store.blobs.put(bytes);
       return bytes;
@@ -303,7 +317,7 @@ export class PeerRuntime {
               effect.deltas.map(async ({ from, advert, holders }) => {
                 try {
                   // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
-                  offered.push({ from, blob: await this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2 }), samples: advert.samples });
+                  offered.push({ from, blob: await this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2, expectedBytes: advert.bytes }), samples: advert.samples });
                 } catch (error) {
                   rejected.push({ peer: from, delta: advert.delta, reason: `could not pull it: ${(error as Error).message}` });
                 }
@@ -348,7 +362,7 @@ export class PeerRuntime {
           effect,
           async () => {
             const leaves = await Promise.all(effect.leaves.map(async (leaf) => ({ blob: await this.#blob(leaf.hash, leaf.holders), samples: leaf.samples })));
-            const blob = learner.merge(leaves);
+            const blob = learner.merge(leaves, effect.round);
             const version = await store.blobs.put(blob);
             return { type: 'merged', now: now(), round: effect.round, parent: effect.parent, version, bytes: blob.byteLength, leaves: effect.leaves.map((l) => l.hash) };
           },
@@ -360,11 +374,11 @@ export class PeerRuntime {
           effect,
           async () => {
             // Held already, else rebuilt from its patch, else pulled whole; checked in full before it is stored.
-            const check = (bytes: Uint8Array) => learner.checkVersion(bytes);
+            const check = (bytes: Uint8Array) => learner.checkVersion(bytes, effect.round);
             const blob =
               (await store.blobs.get(effect.hash)) ??
               (effect.patch === undefined ? undefined : await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders)) ??
-              (await this.#blob(effect.hash, effect.holders, { check }));
+              (await this.#blob(effect.hash, effect.holders, { check, ...(effect.bytes === undefined ? {} : { expectedBytes: effect.bytes }) }));
             check(blob);
             return { type: 'fetched', now: now(), hash: effect.hash };
           },

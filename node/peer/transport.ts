@@ -16,7 +16,7 @@ export interface Libp2pTransportOptions {
   readonly firstByteTimeoutMs?: number;
   /**
    * With `expectedBytes`, each holder gets `firstByteTimeoutMs + expectedBytes / minBytesPerSecond`
-   * (dial included) before the next is tried. Default 256 KiB/s.
+   * (dial included) before the next is tried. Default 16 KiB/s.
    */
   readonly minBytesPerSecond?: number;
   /** The engine's current round, so that adverts for long-gone rounds are ignored. */

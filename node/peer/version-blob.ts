@@ -1,6 +1,9 @@
 /**
  * Version blobs (docs/PROTOCOL.md §3.7): the model's weights, then the aggregation strategy's
- * server state (`server-state/<i>` tensors), in the GFLW f32 encoding. A version pulled from
+ * server state (`server-state/<i>` tensors), then an empty tensor `round/<r>` naming the round
+ * the version belongs to, in the GFLW f32 encoding. The round tag makes every round's version a
+ * blob of its own even when its weights equal its parent's (a round whose deltas were all zero),
+ * and binds a pulled blob to the round its advert claims. A version pulled from
  * another peer is checked in full before anything uses it — layout, every tensor's name and
  * shape, the state the task's strategy keeps, and that every value is finite — so that a blob
  * a member made up cannot stop training (NaN weights) or poison later rounds (wrong-shape state).
@@ -15,6 +18,8 @@ export class InvalidVersionError extends GossipflError {
 }
 
 export const STATE_PREFIX = 'server-state/';
+export const ROUND_PREFIX = 'round/';
+const ROUND_TAG = /^round\/(0|[1-9][0-9]{0,15})$/;
 
 /** How many state tensors a version aggregated with `strategy` carries (0 before its first aggregation). */
 export function stateTensorCount(strategy: StrategyName): number {
@@ -35,6 +40,8 @@ export function stateTensorCount(strategy: StrategyName): number {
 export interface VersionContent {
   readonly weights: Float32Array;
   readonly state: readonly Float32Array[];
+  /** The round the version belongs to (its `round/<r>` tag). */
+  readonly round: number;
 }
 
 export class VersionCodec {
@@ -59,9 +66,15 @@ export class VersionCodec {
     return this.#parameters;
   }
 
-  encode(weights: Float32Array, state: readonly Float32Array[]): Uint8Array {
+  /** The version blob of `round` holding `weights` and `state`. */
+  encode(weights: Float32Array, state: readonly Float32Array[], round: number): Uint8Array {
+    if (!Number.isSafeInteger(round) || round < 0) throw new RangeError(`a version's round must be a whole number ≥ 0, got ${round}`);
     const n = this.#parameters;
-    const tensors = [...this.#manifest.tensors, ...state.map((_, i) => ({ name: `${STATE_PREFIX}${i}`, shape: [n], dtype: 'float32' as const }))];
+    const tensors = [
+      ...this.#manifest.tensors,
+      ...state.map((_, i) => ({ name: `${STATE_PREFIX}${i}`, shape: [n], dtype: 'float32' as const })),
+      { name: `${ROUND_PREFIX}${round}`, shape: [0], dtype: 'float32' as const },
+    ];
     const values = new Float32Array(n * (1 + state.length));
     values.set(weights);
     state.forEach((s, i) => values.set(s, n * (i + 1)));
@@ -87,7 +100,14 @@ export class VersionCodec {
         throw new InvalidVersionError(`tensor ${i} of the version is ${got.name} [${got.shape.join(', ')}]; this task's model has ${want.name} [${want.shape.join(', ')}]`);
       }
     }
-    const state = tensors.slice(model.length);
+    const tag = tensors.at(-1);
+    const tagged = tag !== undefined && tensors.length > model.length ? ROUND_TAG.exec(tag.name) : null;
+    if (tagged === null || tag!.shape.length !== 1 || tag!.shape[0] !== 0) {
+      throw new InvalidVersionError(`the version's last tensor must be its round tag round/<r> of shape [0]; it is ${tag === undefined || tensors.length <= model.length ? 'missing' : `${tag.name} [${tag.shape.join(', ')}]`}`);
+    }
+    const round = Number(tagged[1]);
+    if (!Number.isSafeInteger(round)) throw new InvalidVersionError(`the version's round tag ${tag!.name} is beyond 2^53 − 1`);
+    const state = tensors.slice(model.length, -1);
     if (state.length !== 0 && state.length !== this.#stateTensors) {
       throw new InvalidVersionError(`the version carries ${state.length} server-state tensors; this task's strategy keeps ${this.#stateTensors === 0 ? 'none' : this.#stateTensors}`);
     }
@@ -107,6 +127,7 @@ export class VersionCodec {
     return {
       weights: values.subarray(0, n),
       state: state.map((_, i) => values.subarray(n * (i + 1), n * (i + 2))),
+      round,
     };
   }
 }

@@ -463,7 +463,7 @@ export class RoundEngine {
     const ourLeaves = head.merged.length > 0 ? head.merged : [head.hash];
     if (ourLeaves.every((leaf) => advert.merged.includes(leaf)) && !this.#fetching.has(advert.hash)) {
       this.#fetching.set(advert.hash, { head: headFromAdvert(advert, from), from });
-      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#peers.holdersOf(advert.hash, from, this.round) });
+      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#peers.holdersOf(advert.hash, from, this.round), bytes: advert.bytes });
     }
   }
 
@@ -481,7 +481,7 @@ export class RoundEngine {
     if (this.#pullingRound(advert.round + 1)) return;
     this.#fetching.set(hash, { head: headFromAdvert(advert, from), from });
     const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
-    effects.push({ type: 'fetch-version', hash, round: advert.round, holders: this.#peers.holdersOf(hash, from, this.round), ...patch });
+    effects.push({ type: 'fetch-version', hash, round: advert.round, holders: this.#peers.holdersOf(hash, from, this.round), bytes: advert.bytes, ...patch });
   }
 
   /** All known versions of the head's round with the head's parent, as merge leaves. */

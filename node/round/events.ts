@@ -123,7 +123,16 @@ export type Effect =
    * Get version blob `hash` from one of `holders` — rebuilt from `patch` when one is given and
    * its base is held locally, else pulled whole — and report `fetched` or `fetch-failed`.
    */
-  | { readonly type: 'fetch-version'; readonly hash: Hash; readonly round: number; readonly holders: readonly PeerIdString[]; readonly patch?: VersionPatch }
+  | {
+      readonly type: 'fetch-version';
+      readonly hash: Hash;
+      /** The round the version is advertised for: its blob must carry that round tag. */
+      readonly round: number;
+      readonly holders: readonly PeerIdString[];
+      /** The size its advert gives; a holder announcing another size is not pulled from. */
+      readonly bytes?: number;
+      readonly patch?: VersionPatch;
+    }
   /** The peer moved to a new head: checkpoint it and record its provenance. */
   | { readonly type: 'adopt'; readonly head: Head }
   | { readonly type: 'set-timer'; readonly timer: TimerName; readonly delayMs: number }

@@ -31,6 +31,7 @@ export interface GossipEngineConfig {
 
 interface Neighbour {
   readonly head: Hash;
+  readonly round: number;
   readonly age: number;
   readonly seen: number;
 }
@@ -38,6 +39,8 @@ interface Neighbour {
 /** A neighbour's model being pulled this cycle: every neighbour announcing it is a holder. */
 interface Pull {
   readonly hash: Hash;
+  /** The round the neighbour announced its model at (the version's round tag). */
+  readonly round: number;
   readonly age: number;
   readonly holders: readonly PeerIdString[];
 }
@@ -124,7 +127,7 @@ export class GossipEngine {
 
   #onAdvert(from: PeerIdString, advert: Advert, now: number): void {
     if (advert.task !== this.config.task || advert.kind !== 'presence') return;
-    this.#neighbours.set(from, { head: advert.head, age: advert.age, seen: now });
+    this.#neighbours.set(from, { head: advert.head, round: advert.round, age: advert.age, seen: now });
   }
 
   #announce(now: number, effects: Effect[], rearm: boolean): void {
@@ -151,7 +154,7 @@ export class GossipEngine {
       const index = createHash('sha256').update(seed, 'utf8').digest().readUInt32BE(0) % candidates.length;
       const [peer, neighbour] = candidates.splice(index, 1)[0]!;
       const known = pulls.get(neighbour.head);
-      pulls.set(neighbour.head, { hash: neighbour.head, age: Math.max(neighbour.age, known?.age ?? 0), holders: [...(known?.holders ?? []), peer] });
+      pulls.set(neighbour.head, { hash: neighbour.head, round: neighbour.round, age: Math.max(neighbour.age, known?.age ?? 0), holders: [...(known?.holders ?? []), peer] });
     }
     return [...pulls.values()];
   }
@@ -169,7 +172,7 @@ export class GossipEngine {
       return;
     }
     this.#step = { kind: 'pulling', pulls, waiting: new Set(pulls.map((pull) => pull.hash)), arrived: new Set() };
-    for (const pull of pulls) effects.push({ type: 'fetch-version', hash: pull.hash, round: this.round, holders: pull.holders });
+    for (const pull of pulls) effects.push({ type: 'fetch-version', hash: pull.hash, round: pull.round, holders: pull.holders });
   }
 
   /** A pull of this cycle ended (`pulled` false: it failed); once all have, merge what arrived. */

@@ -65,7 +65,7 @@ export interface FetchBlobOptions {
   readonly expectedBytes?: number;
   /** The stall guard: milliseconds without a byte from the holder (from the request on) before it is dropped. Default 2 000. */
   readonly firstByteTimeoutMs?: number;
-  /** The slowest delivery accepted when `expectedBytes` is given, in bytes per second. Default 262 144 (256 KiB/s). */
+  /** The slowest delivery accepted when `expectedBytes` is given, in bytes per second. Default 16 384 (16 KiB/s). */
   readonly minBytesPerSecond?: number;
   /** The attempt's deadline, dial included, when `expectedBytes` is not given. Default: none (the stall guard and `signal` only). */
   readonly attemptTimeoutMs?: number;

@@ -5,8 +5,13 @@
 
 /** The stall guard: a holder that sends nothing for this long (no header, or no bytes mid-transfer) is dropped. */
 export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 2_000;
-/** The slowest delivery a holder is allowed when the size is known: 256 KiB/s (≈ 2 Mbit/s). */
-export const DEFAULT_MIN_BYTES_PER_SECOND = 256 * 1024;
+/**
+ * The slowest delivery a holder is allowed when the size is known: 16 KiB/s (≈ 128 kbit/s). Low on
+ * purpose: a holder serving many peers at once shares its upload among them (a curator on a 10 Mbit/s
+ * link serving 50 peers gives each 25 KiB/s), and a slow office link is not an attack. A silent
+ * holder is caught by the stall guard within 2 s whatever the size.
+ */
+export const DEFAULT_MIN_BYTES_PER_SECOND = 16 * 1024;
 /** setTimeout fires at once for longer delays; a deadline beyond this is treated as none. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

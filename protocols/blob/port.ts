@@ -16,7 +16,7 @@ export interface BlobPortOptions {
   readonly attemptTimeoutMs?: number;
   /** The stall guard: a holder silent this long (no header, or no bytes mid-transfer) is dropped. Default 2 000 ms. */
   readonly firstByteTimeoutMs?: number;
-  /** With `expectedBytes`, each holder gets `firstByteTimeoutMs + expectedBytes / minBytesPerSecond`. Default 256 KiB/s. */
+  /** With `expectedBytes`, each holder gets `firstByteTimeoutMs + expectedBytes / minBytesPerSecond`. Default 16 KiB/s. */
   readonly minBytesPerSecond?: number;
   /** Each holder that failed a fetch, and why (for the log). */
   readonly onFetchFailure?: (peer: string, error: BlobError) => void;

@@ -43,7 +43,7 @@ export interface SimTransportOptions {
   readonly blobOf?: (hash: Hash) => Uint8Array | undefined;
   /** The stall guard, virtual ms (see above). Default 2 000, as the libp2p transport. */
   readonly firstByteTimeoutMs?: number;
-  /** With `expectedBytes`, the slowest delivery allowed, bytes per virtual second. Default 256 KiB/s, as the libp2p transport. */
+  /** With `expectedBytes`, the slowest delivery allowed, bytes per virtual second. Default 16 KiB/s, as the libp2p transport. */
   readonly minBytesPerSecond?: number;
 }
 

@@ -100,7 +100,7 @@ describe('learner', () => {
     const d1 = await peer.train(v0, 1);
     const v1 = peer.aggregate(v0, [{ from: 'a', blob: d1.blob, samples: d1.samples }]).blob;
     const tensors = decodeWeights(v1).manifest.tensors.map((t) => t.name);
-    expect(tensors).toEqual(['output/kernel', 'output/bias', 'server-state/0']);
+    expect(tensors).toEqual(['output/kernel', 'output/bias', 'server-state/0', 'round/1']);
     // The momentum stored in v1 is the first mean delta; the second step adds 0.9 of it again.
     const d2 = await peer.train(v1, 2);
     const v2 = decodeWeights(peer.aggregate(v1, [{ from: 'a', blob: d2.blob, samples: d2.samples }]).blob).values;
@@ -129,7 +129,7 @@ describe('learner', () => {
     const peer = await learner();
     const a = peer.genesisBlob();
     const trained = await peer.trainModel(a, 1);
-    const merged = decodeWeights(peer.merge([{ blob: a, samples: 3 }, { blob: trained.blob, samples: 1 }])).values;
+    const merged = decodeWeights(peer.merge([{ blob: a, samples: 3 }, { blob: trained.blob, samples: 1 }], 1)).values;
     const [va, vb] = [decodeWeights(a).values, decodeWeights(trained.blob).values];
     for (const i of [0, 5000, va.length - 1]) expect(merged[i]).toBeCloseTo(0.75 * va[i]! + 0.25 * vb[i]!, 6);
     peer.dispose();

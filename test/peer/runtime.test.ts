@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../node/learn/backend.ts';
 import { subset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
+import { decodeWeights, encodeWeights } from '../../node/learn/weights/index.ts';
 import { Learner } from '../../node/peer/learner.ts';
 import { PeerRuntime, type PeerEvent } from '../../node/peer/runtime.ts';
 import { RoundEngine } from '../../node/round/engine.ts';
@@ -32,6 +33,12 @@ async function learnerWithSeed(seed: number): Promise<Learner> {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The same weights as the version blob `blob`, tagged as the version of `round` (PROTOCOL §3.7). */
+function asRound(blob: Uint8Array, round: number): Uint8Array {
+  const { manifest, values } = decodeWeights(blob);
+  return encodeWeights({ manifest: { tensors: [...manifest.tensors.slice(0, -1), { name: `round/${round}`, shape: [0], dtype: 'float32' }] }, values }, 'f32');
+}
 
 /** One peer over a transport that only delivers what the test injects and serves the given blobs. */
 async function runPeer(blobs: readonly Uint8Array[], script: (inject: (advert: ReceivedAdvert) => void, events: PeerEvent[]) => Promise<void>, recordOf = sha256(blobs[0]!)) {
@@ -91,7 +98,7 @@ describe('peer runtime', () => {
   it('checkpoints a version caught up from presence only once its provenance is known, so restarts always work', async () => {
     dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
     const other = await learnerWithSeed(2);
-    const blob = other.genesisBlob(); // stands in for a round-2 version another peer holds
+    const blob = asRound(other.genesisBlob(), 2); // stands in for a round-2 version another peer holds
     other.dispose();
     const remote = { hash: sha256(blob), blob };
     const presence: ReceivedAdvert = { from: 'peer-b', advert: { kind: 'presence', task: task.id, round: 2, head: remote.hash, age: 0, sentAt: Date.now() } };
@@ -166,10 +173,10 @@ describe('peer runtime', () => {
     expect(again.head.round).toBe(0);
   });
 
-  it('does not checkpoint a head whose record conflicts with one on disk, and resumes where it was', async () => {
+  it('refuses a version claimed for another round than its tag, so no record conflicts; resumes where it was', async () => {
     dir = await mkdtemp(join(tmpdir(), 'gossipfl-runtime-'));
     const [a, b] = await Promise.all([learnerWithSeed(2), learnerWithSeed(3)]);
-    const [blobA, blobB] = [a.genesisBlob(), b.genesisBlob()];
+    const [blobA, blobB] = [asRound(a.genesisBlob(), 3), asRound(b.genesisBlob(), 5)];
     a.dispose();
     b.dispose();
     const version = (round: number, blob: Uint8Array, parent: string): ReceivedAdvert => ({
@@ -183,7 +190,8 @@ describe('peer runtime', () => {
       inject(version(5, blobB, sha256(blobA)));
       await until(() => adopted(events, 5), 'adoption of round 5');
       inject(version(9, blobA, 'cd'.repeat(32))); // the round-3 version again, claimed for round 9
-      await until(() => events.some((e) => e.type === 'log' && e.message.startsWith('could not checkpoint round 9')), 'the refused checkpoint');
+      await until(() => events.some((e) => e.type === 'log' && e.message.startsWith(`could not use version ${sha256(blobA).slice(0, 12)}: the version is tagged round 3, advertised as round 9`)), 'the refused version');
+      expect(events.some((e) => e.type === 'adopted' && e.head.round === 9)).toBe(false);
     }, sha256(blobA));
     expect(run.record).toMatchObject({ round: 3 });
     expect(run.checkpoint).toMatchObject({ round: 5, head: sha256(blobB) });

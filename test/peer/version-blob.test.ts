@@ -60,7 +60,9 @@ describe('version blobs are checked in full', () => {
     const genesis = decodeWeights(peer.genesisBlob());
     const n = genesis.values.length;
     const withState = (state: { name: string; length: number; fill?: number }[]) => {
-      const manifest: WeightsManifest = { tensors: [...genesis.manifest.tensors, ...state.map((s) => ({ name: s.name, shape: [s.length], dtype: 'float32' as const }))] };
+      const manifest: WeightsManifest = {
+        tensors: [...genesis.manifest.tensors.slice(0, -1), ...state.map((s) => ({ name: s.name, shape: [s.length], dtype: 'float32' as const })), { name: 'round/0', shape: [0], dtype: 'float32' }],
+      };
       const values = new Float32Array(n + state.reduce((sum, s) => sum + s.length, 0));
       values.set(genesis.values);
       let offset = n;
@@ -84,10 +86,32 @@ describe('version blobs are checked in full', () => {
   it('refuses a model of another shape, an encoding other than f32, and bytes that are not weights', async () => {
     const peer = await learner();
     const genesis = decodeWeights(peer.genesisBlob());
-    const other = encodeWeights({ manifest: { tensors: [{ name: 'output/kernel', shape: [3], dtype: 'float32' }] }, values: new Float32Array(3) }, 'f32');
+    const other = encodeWeights({ manifest: { tensors: [{ name: 'output/kernel', shape: [3], dtype: 'float32' }, { name: 'round/0', shape: [0], dtype: 'float32' }] }, values: new Float32Array(3) }, 'f32');
     expect(reason(() => peer.checkVersion(other))).toBe('tensor 0 of the version is output/kernel [3]; this task\'s model has output/kernel [784, 10]');
     expect(reason(() => peer.checkVersion(encodeWeights(genesis, 'f16')))).toBe('the version is not f32-encoded; versions always are');
     expect(reason(() => peer.checkVersion(Uint8Array.from([1, 2, 3])))).toMatch(/^the version is not a weights blob: /);
+    peer.dispose();
+  });
+
+  it('tags every version with its round: equal weights in two rounds are two blobs, and a blob must be of the round advertised', async () => {
+    const peer = await learner();
+    const genesis = peer.genesisBlob();
+    expect(decodeWeights(genesis).manifest.tensors.at(-1)).toEqual({ name: 'round/0', shape: [0], dtype: 'float32' });
+    // A round whose only delta is zero: the aggregate's weights equal its parent's, its blob does not.
+    const zero = decodeWeights((await peer.train(genesis, 1)).blob);
+    const round1 = peer.aggregate(genesis, [{ from: 'a', blob: encodeWeights({ manifest: zero.manifest, values: new Float32Array(zero.values.length) }, 'int8'), samples: 5 }]).blob;
+    expect(decodeWeights(round1).values).toEqual(decodeWeights(genesis).values);
+    expect(Buffer.from(round1).equals(Buffer.from(genesis))).toBe(false);
+    peer.checkVersion(round1, 1);
+    expect(reason(() => peer.checkVersion(round1, 2))).toBe('the version is tagged round 1, advertised as round 2');
+    expect(reason(() => peer.checkVersion(genesis, 5))).toBe('the version is tagged round 0, advertised as round 5');
+    // Untagged, or tagged with something that is not a round.
+    const untagged = { manifest: { tensors: decodeWeights(genesis).manifest.tensors.slice(0, -1) }, values: decodeWeights(genesis).values };
+    expect(reason(() => peer.checkVersion(encodeWeights(untagged, 'f32')))).toBe('the version\'s last tensor must be its round tag round/<r> of shape [0]; it is missing');
+    for (const name of ['round/01', 'round/-1', 'round/1e3', 'round/99999999999999999']) {
+      const bad = encodeWeights({ manifest: { tensors: [...untagged.manifest.tensors, { name, shape: [0], dtype: 'float32' }] }, values: untagged.values }, 'f32');
+      expect(reason(() => peer.checkVersion(bad)), name).toMatch(/round tag/);
+    }
     peer.dispose();
   });
 });
