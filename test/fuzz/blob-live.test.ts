@@ -227,7 +227,7 @@ describe('blob client under a hostile server', () => {
     const server = await pool.start();
     const client = await pool.start();
     await client.dial(server.getMultiaddrs(), { signal: deadline() });
-    let current: fc.RecordValue<{ bytes: Uint8Array; cuts: number[]; end: 'close' | 'reset' }> = { bytes: valid, cuts: [], end: 'close' };
+    let current: { bytes: Uint8Array; cuts: readonly number[]; end: 'close' | 'reset' } = { bytes: valid, cuts: [], end: 'close' };
     await hostileServer(server, () => current);
     await fuzzAsync('blob live: client(random and mutated responses)', 30, [responseArbitrary], async (response) => {
       current = response;
