@@ -31,7 +31,7 @@ const ALLOWED = [TaskSignatureError, TaskManifestError];
 const manifestArbitrary: fc.Arbitrary<TaskManifest> = fc
   .record({
     id: fc.stringMatching(/^[a-z0-9][a-z0-9-]{2,63}$/),
-    description: fc.option(fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }), { nil: undefined }),
+    description: fc.option(fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).filter((text) => text.trim() !== ''), { nil: undefined }),
     seed: fc.nat({ max: 2 ** 31 }),
     featureCount: fc.integer({ min: 1, max: 2_000 }),
     classes: fc.uniqueArray(fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), { minLength: 2, maxLength: 6 }),
