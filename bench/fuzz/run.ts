@@ -19,6 +19,8 @@ interface TargetRecord {
   readonly target: string;
   readonly inputs: number;
   readonly ms: number;
+  /** False when the property failed on some input (its count stops there). */
+  readonly held: boolean;
 }
 
 function positiveInteger(value: string | undefined, flag: string, fallback: number): number {
@@ -73,10 +75,10 @@ try {
 rmSync(folder, { recursive: true, force: true });
 
 const width = Math.max(6, ...records.map((record) => record.target.length));
-console.log(`\n${'target'.padEnd(width)}  ${'inputs'.padStart(10)}  ${'seconds'.padStart(8)}  ${'inputs/s'.padStart(9)}`);
+console.log(`\n${'target'.padEnd(width)}  ${'inputs'.padStart(10)}  ${'seconds'.padStart(8)}  ${'inputs/s'.padStart(9)}  result`);
 for (const record of records) {
   const perSecond = record.ms > 0 ? Math.round((record.inputs * 1000) / record.ms) : record.inputs;
-  console.log(`${record.target.padEnd(width)}  ${String(record.inputs).padStart(10)}  ${(record.ms / 1000).toFixed(1).padStart(8)}  ${String(perSecond).padStart(9)}`);
+  console.log(`${record.target.padEnd(width)}  ${String(record.inputs).padStart(10)}  ${(record.ms / 1000).toFixed(1).padStart(8)}  ${String(perSecond).padStart(9)}  ${record.held ? 'held' : 'FAILED'}`);
 }
 const inputs = records.reduce((sum, record) => sum + record.inputs, 0);
 console.log(`${'total'.padEnd(width)}  ${String(inputs).padStart(10)}  ${(totalMs / 1000).toFixed(1).padStart(8)}  (wall clock, vitest included)`);

@@ -56,6 +56,10 @@ describe('decodeAdvert', () => {
     });
   });
 
+  // Fails on some long-run seeds (known bug, reported, not weakened here): protons-runtime's
+  // lenient UTF-8 reader turns ill-formed task bytes (lone surrogates such as ED A0 80,
+  // truncated sequences that read into the next field, overlong forms such as C1 AF for "o")
+  // into strings that decodeAdvert accepts, some of which do not survive encode → decode.
   it('rejects mutated encodings with AdvertDecodeError or decodes them to a value that re-encodes to a fixed point', () => {
     let nonCanonical = 0;
     fuzz('adverts: decodeAdvert(mutated valid encoding)', 600, [fc.constant(null).chain(() => advertArbitrary(peers)), mutationsArbitrary], (advert, mutations) => {

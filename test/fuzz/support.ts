@@ -40,11 +40,12 @@ export class TargetCounter {
     this.target = target;
   }
 
-  finish(): void {
+  /** Records the count (long run); `held` is false when the property failed on some input. */
+  finish(held: boolean): void {
     const ms = Math.round(performance.now() - this.#started);
     const file = process.env['FUZZ_REPORT'];
     if (file !== undefined && file !== '') {
-      appendFileSync(file, `${JSON.stringify({ target: this.target, inputs: this.inputs, ms, seed: FUZZ_SEED })}\n`);
+      appendFileSync(file, `${JSON.stringify({ target: this.target, inputs: this.inputs, ms, held, seed: FUZZ_SEED })}\n`);
     }
   }
 }
@@ -66,8 +67,13 @@ export function fuzz<Ts extends [unknown, ...unknown[]]>(
     counter.inputs++;
     predicate(...args);
   });
-  fc.assert(property, params(shortRuns));
-  counter.finish();
+  let held = false;
+  try {
+    fc.assert(property, params(shortRuns));
+    held = true;
+  } finally {
+    counter.finish(held);
+  }
 }
 
 /** Runs an asynchronous property, counting inputs under `target`. */
@@ -82,8 +88,13 @@ export async function fuzzAsync<Ts extends [unknown, ...unknown[]]>(
     counter.inputs++;
     await predicate(...args);
   });
-  await fc.assert(property, params(shortRuns));
-  counter.finish();
+  let held = false;
+  try {
+    await fc.assert(property, params(shortRuns));
+    held = true;
+  } finally {
+    counter.finish(held);
+  }
 }
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
