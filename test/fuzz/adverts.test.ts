@@ -61,14 +61,12 @@ describe('decodeAdvert', () => {
   // truncated sequences that read into the next field, overlong forms such as C1 AF for "o")
   // into strings that decodeAdvert accepts, some of which do not survive encode → decode.
   it('rejects mutated encodings with AdvertDecodeError or decodes them to a value that re-encodes to a fixed point', () => {
-    let nonCanonical = 0;
     fuzz('adverts: decodeAdvert(mutated valid encoding)', 600, [fc.constant(null).chain(() => advertArbitrary(peers)), mutationsArbitrary], (advert, mutations) => {
       const bytes = mutateAll(encodeAdvert(advert), mutations);
       const outcome = decode(bytes);
-      if (outcome.ok && !expectFixedPoint(bytes, outcome.value, DEFAULT_ADVERT_LIMITS)) nonCanonical++;
+      // Accepted mutants may be a second encoding of their value (protobuf: see the next test).
+      if (outcome.ok) expectFixedPoint(bytes, outcome.value, DEFAULT_ADVERT_LIMITS);
     });
-    // Reported, not asserted: how many accepted mutants were a second encoding of their value.
-    expect(nonCanonical).toBeGreaterThanOrEqual(0);
   });
 
   it('accepts more than one encoding of one advert (protobuf: unknown fields, field order, repeated scalars)', () => {

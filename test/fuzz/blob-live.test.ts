@@ -147,7 +147,6 @@ const requestBytesArbitrary = fc.oneof(
 describe('blob server under a hostile client', () => {
   it('answers random and mutated request frames, split anywhere, as the protocol says, and keeps serving', async () => {
     const { server, client, errors } = await servingPair();
-    let served = 0;
     await fuzzAsync('blob live: server(random and mutated requests)', 30, [requestBytesArbitrary, cutsArbitrary, fc.boolean()], async (bytes, cuts, hangUp) => {
       const stream = await client.dialProtocol(server.peerId, BLOB_PROTOCOL, { signal: deadline() });
       for (const piece of split(bytes, cuts)) if (!stream.send(piece)) await stream.onDrain({ signal: deadline() });
@@ -164,14 +163,12 @@ describe('blob server under a hostile client', () => {
       expect(decodeResponseHeader(header as Uint8Array).status).toBe(expected.status);
       if (expected.blob !== undefined) {
         expect(Uint8Array.from(chunks.flatMap((chunk) => [...chunk]))).toEqual(expected.blob);
-        served++;
       }
     });
     await honestFetch(client, server);
     await untilNoBlobStreams(server);
-    expect(served).toBeGreaterThanOrEqual(0);
-    // Every error the server reported is its own stream's (resets by the hostile client), never a crash.
-    for (const error of errors) expect(error).toBeInstanceOf(Error);
+    // What the server reported are its streams' ends (resets by the hostile client), never a bug of its own.
+    expect(errors.filter((error) => error instanceof TypeError || error instanceof RangeError)).toEqual([]);
   });
 
   it('times out a client that sends part of a request and never finishes, then serves the next one', async () => {

@@ -67,7 +67,9 @@ function presence(): PresenceAdvert {
 describe('a gossipsub member under a hostile member', () => {
   it('survives raw RPC garbage and signed adverts with arbitrary data, and still delivers an honest advert', async () => {
     const peers = await peerPool();
-    const [victim, honest, attacker] = await Promise.all([pool.start(), pool.start(), pool.start()]);
+    // Two attackers: one whose raw streams replace its own gossipsub stream to the victim (so its
+    // later messages would go nowhere), one that publishes validly signed messages.
+    const [victim, honest, rawAttacker, attacker] = await Promise.all([pool.start(), pool.start(), pool.start(), pool.start()]);
     const received: ReceivedAdvert[] = [];
     const judged = new EventTarget();
     /** Attacker messages the victim's validator judged (rejected, ignored or accepted). */
@@ -92,16 +94,17 @@ describe('a gossipsub member under a hostile member', () => {
     });
     try {
       await honest.dial(victim.getMultiaddrs(), { signal: deadline() });
-      await attacker.dial(victim.getMultiaddrs(), { signal: deadline() });
-      await waitForSubscribers(attacker.services.pubsub, TOPIC, 1, deadline());
+      await rawAttacker.dial(victim.getMultiaddrs(), { signal: deadline() });
 
       await fuzzAsync('gossipsub live: raw RPC streams', 15, [rawArbitrary, fc.constantFrom(...PROTOCOLS), fc.boolean()], async (bytes, protocol, reset) => {
-        const stream = await attacker.dialProtocol(victim.peerId, protocol, { signal: deadline() });
+        const stream = await rawAttacker.dialProtocol(victim.peerId, protocol, { signal: deadline() });
         if (!stream.send(bytes)) await stream.onDrain({ signal: deadline() });
         if (reset) stream.abort(new Error('hostile member resets'));
         else await stream.close({ signal: deadline() }).catch(() => undefined);
       });
 
+      await attacker.dial(victim.getMultiaddrs(), { signal: deadline() });
+      await waitForSubscribers(attacker.services.pubsub, TOPIC, 1, deadline());
       const validData = fc.constant(null).chain(() => advertArbitrary(peers, fc.constant(TASK))).map((advert) => encodeAdvert({ ...advert, sentAt: Date.now() }));
       const dataArbitrary = fc.oneof(randomBytes, validData, fc.tuple(validData, mutationsArbitrary).map(([data, mutations]) => mutateAll(data, mutations)), hashArbitrary.map((hash) => Buffer.from(hash)));
       await fuzzAsync('gossipsub live: signed adverts with arbitrary data', 15, [dataArbitrary], async (data) => {
