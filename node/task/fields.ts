@@ -230,15 +230,52 @@ function exactIntegers(document: Document, lineCounter: LineCounter): string[] {
   return problems;
 }
 
+/** Deepest nesting of flow collections (`[…]`, `{…}`) read; a task needs a handful. */
+export const MAX_FLOW_NESTING = 64;
+
+/**
+ * The deepest nesting of flow collections in YAML/JSON text, outside quoted strings and comments
+ * (a conservative count: brackets inside plain scalars count too). Deeply nested flow
+ * collections take the YAML parser into a regular expression that V8 cannot compile, which
+ * ends the whole process (2,000 bytes of `[[[…]]]` did): such text is refused before parsing.
+ */
+function flowNesting(text: string): { readonly depth: number; readonly at: number } {
+  let depth = 0;
+  let deepest = { depth: 0, at: 0 };
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote !== undefined) {
+      if (quote === '"' && c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '[' || c === '{') {
+      depth++;
+      if (depth > deepest.depth) deepest = { depth, at: i };
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return deepest;
+}
+
 /**
  * Parses YAML or JSON text into plain data. Returns the problems (with line and column) when
  * the text is not well-formed; duplicate keys count as errors, and so do integers too large to
- * be read exactly.
+ * be read exactly, and flow collections nested deeper than MAX_FLOW_NESTING.
  */
 export function parseText(text: string, what: string): { readonly value: unknown } | { readonly problems: readonly string[] } {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_TASK_TEXT_BYTES) {
     return { problems: [`the ${what} is ${bytes} bytes; the limit is ${MAX_TASK_TEXT_BYTES} bytes`] };
+  }
+  const nesting = flowNesting(text);
+  if (nesting.depth > MAX_FLOW_NESTING) {
+    const line = text.slice(0, nesting.at).split('\n').length;
+    return { problems: [`line ${line}: the ${what} nests [ ] / { } collections ${nesting.depth} deep; at most ${MAX_FLOW_NESTING} are read`] };
   }
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter, intAsBigInt: true });

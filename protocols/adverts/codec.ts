@@ -229,6 +229,9 @@ function checkTask(task: string, limits: AdvertLimits, fail: Fail): void {
   if (task.length > limits.maxTaskLength) {
     fail(`task id of ${task.length} characters, more than the limit of ${limits.maxTaskLength}`);
   }
+  // The protobuf reader decodes invalid UTF-8 leniently (a lone surrogate, U+FFFD): refuse what
+  // an honest encoder cannot have written, so that one advert has one reading.
+  if (!task.isWellFormed() || task.includes('\uFFFD')) fail('task id is not well-formed UTF-8');
 }
 
 function count(value: number, field: string, fail: Fail): number {

@@ -152,6 +152,12 @@ describe('advert codec', () => {
     expect(decodeError(bytes).reason).toBe('empty task id');
   });
 
+  it('rejects a task id that is not well-formed UTF-8 (found by the fuzz harness)', () => {
+    // 40 × "a", then ED A0 80 (an encoded lone surrogate): the protobuf reader took it as "a…\ud800".
+    const bytes = Buffer.from(`0a2b${'61'.repeat(40)}eda08010052a2408031220${'ab'.repeat(32)}`, 'hex');
+    expect(decodeError(new Uint8Array(bytes)).reason).toBe('task id is not well-formed UTF-8');
+  });
+
   it('rejects oversize adverts: too many bytes, contributors or merged versions', async () => {
     expect(decodeError(new Uint8Array(DEFAULT_ADVERT_LIMITS.maxBytes + 1)).reason).toMatch(/more than the limit/);
     const small = { ...DEFAULT_ADVERT_LIMITS, maxContributors: 2 };
