@@ -62,6 +62,11 @@ export interface VersionAdvert {
    * rebuilds the version exactly. Absent for merges, versions with server state and f32-delta tasks.
    */
   readonly patch?: Hash;
+  /**
+   * The peer that aggregated the version, as its advert claims; absent for merges. Re-publishers
+   * copy it, so it is not the advert's sender (issue 12 makes it a signature).
+   */
+  readonly curator?: PeerIdString;
   readonly sentAt: number;
 }
 

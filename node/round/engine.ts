@@ -439,7 +439,7 @@ export class RoundEngine {
     if (head === undefined || this.#versions.isRejected(advert.hash) || this.#peers.isPenalised(from, this.round)) return;
     if (advert.hash === head.hash && head.parent === undefined && head.round === advert.round) {
       // We caught up to this version without its advert: now we know where it came from.
-      this.#head = headFromAdvert(advert, from);
+      this.#head = headFromAdvert(advert);
       effects.push({ type: 'adopt', head: this.#head });
       return;
     }
@@ -448,7 +448,7 @@ export class RoundEngine {
     if (advert.round > head.round) {
       const pending = this.#fetching.get(advert.hash);
       if (pending !== undefined) {
-        this.#fetching.set(advert.hash, { head: headFromAdvert(advert, from), from: pending.from }); // now with its provenance
+        this.#fetching.set(advert.hash, { head: headFromAdvert(advert), from: pending.from }); // now with its provenance
         return;
       }
       this.#pullIfVouched(advert.hash, now, effects);
@@ -462,7 +462,7 @@ export class RoundEngine {
     // Another peer's merge of our round: pull it if it covers every version we hold of the round.
     const ourLeaves = head.merged.length > 0 ? head.merged : [head.hash];
     if (ourLeaves.every((leaf) => advert.merged.includes(leaf)) && !this.#fetching.has(advert.hash)) {
-      this.#fetching.set(advert.hash, { head: headFromAdvert(advert, from), from });
+      this.#fetching.set(advert.hash, { head: headFromAdvert(advert), from });
       effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#peers.holdersOf(advert.hash, from, this.round), bytes: advert.bytes });
     }
   }
@@ -479,7 +479,7 @@ export class RoundEngine {
     const child = advert.round === head.round + 1 && this.#acceptsBase(advert.parent);
     if (!child && !this.#vouched(hash, advert.round, now)) return;
     if (this.#pullingRound(advert.round + 1)) return;
-    this.#fetching.set(hash, { head: headFromAdvert(advert, from), from });
+    this.#fetching.set(hash, { head: headFromAdvert(advert), from });
     const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
     effects.push({ type: 'fetch-version', hash, round: advert.round, holders: this.#peers.holdersOf(hash, from, this.round), bytes: advert.bytes, ...patch });
   }

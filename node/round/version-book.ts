@@ -98,15 +98,18 @@ export class VersionBook {
   }
 }
 
-/** What adopting the advertised version would make the head (`curator`: the advert's sender, or undefined). */
-export function headFromAdvert(advert: VersionAdvert, curator: PeerIdString | undefined): Head {
+/**
+ * What adopting the advertised version would make the head. Its curator is the one the advert
+ * names (re-publishers copy it), not the advert's sender; a merge has none.
+ */
+export function headFromAdvert(advert: VersionAdvert): Head {
   return {
     round: advert.round,
     hash: advert.hash,
     parent: advert.parent,
     contributors: advert.contributors,
     merged: advert.merged,
-    curator,
+    curator: advert.merged.length === 0 ? advert.curator : undefined,
     bytes: advert.bytes,
     ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
     ...(advert.patch === undefined ? {} : { patch: advert.patch }),
@@ -127,6 +130,7 @@ export function advertOfHead(head: Head, task: string, now: number): VersionAdve
     merged: head.merged,
     ...(head.metrics === undefined ? {} : { metrics: head.metrics }),
     ...(head.patch === undefined ? {} : { patch: head.patch }),
+    ...(head.curator === undefined || head.merged.length > 0 ? {} : { curator: head.curator }),
     sentAt: now,
   };
 }

@@ -122,6 +122,7 @@ export function encodeAdvert(advert: Advert, limits: AdvertLimits = DEFAULT_ADVE
               },
             }),
         ...(advert.patch === undefined ? {} : { patch: hashToBytes(advert.patch, 'patch') }),
+        ...(advert.curator === undefined ? {} : { curator: peerToBytes(advert.curator, 'curator') }),
       };
       break;
     case 'presence':
@@ -201,6 +202,7 @@ export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_A
             },
           }),
       ...(body.patch === undefined ? {} : { patch: bytesToHash(body.patch, 'patch') }),
+      ...(body.curator === undefined ? {} : { curator: bytesToPeer(body.curator, 'curator') }),
       sentAt,
     };
   }

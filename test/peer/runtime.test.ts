@@ -114,7 +114,7 @@ describe('peer runtime', () => {
     const second = await runPeer([blob], async (inject, events) => {
       inject(presence);
       await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2), 'adoption of round 2 again');
-      inject({ from: 'peer-b', advert: { kind: 'version', task: task.id, round: 2, hash: remote.hash, parent, bytes: blob.byteLength, contributors: [], merged: [], sentAt: Date.now() } });
+      inject({ from: 'peer-b', advert: { kind: 'version', task: task.id, round: 2, hash: remote.hash, parent, bytes: blob.byteLength, contributors: [], merged: [], curator: 'peer-b', sentAt: Date.now() } });
       await until(() => events.some((e) => e.type === 'adopted' && e.head.round === 2 && e.head.parent === parent), 'provenance of round 2');
     });
     expect(second.head.round).toBe(0);

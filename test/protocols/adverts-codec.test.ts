@@ -78,7 +78,8 @@ describe('advert codec', () => {
   it('round-trips all three kinds exactly', async () => {
     const measured: VersionAdvert = { ...(await version(2)), metrics: { loss: 0.25, accuracy: 0.925, samples: 120 } };
     const patched: VersionAdvert = { ...(await version(2)), patch: hash('7') };
-    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }, measured, patched];
+    const curated: VersionAdvert = { ...(await version(2)), curator: (await version(2)).contributors[0]!.peer };
+    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }, measured, patched, curated];
     for (const advert of adverts) {
       const bytes = encodeAdvert(advert);
       expect(decodeAdvert(bytes)).toEqual(advert);

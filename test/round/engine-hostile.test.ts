@@ -137,4 +137,12 @@ describe('round engine against misbehaving members', () => {
     const at2100 = engine.handle({ type: 'timer', now: 2100, timer: 'presence' });
     expect(at2100.some((e) => e.type === 'publish' && e.advert.kind === 'delta')).toBe(true);
   });
+
+  it('records the curator a version advert names, not the peer that re-published it', () => {
+    const engine = engineAtRound2();
+    const republished = { ...version(3, hash('3'), hash('2'), 100), curator: 'b' };
+    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'c', advert: republished }))).toEqual([hash('3')]);
+    const adopted = engine.handle({ type: 'fetched', now: 150, hash: hash('3') }).find((e) => e.type === 'adopt') as Extract<Effect, { type: 'adopt' }>;
+    expect(adopted.head.curator).toBe('b');
+  });
 });

@@ -97,6 +97,10 @@ export declare namespace AdvertEnvelope {
         field: '$.version.patch';
         value: Uint8Array<ArrayBuffer>;
     }
+    interface AdvertEnvelopeVersionCuratorFieldEvent {
+        field: '$.version.curator';
+        value: Uint8Array<ArrayBuffer>;
+    }
     interface AdvertEnvelopePresenceRoundFieldEvent {
         field: '$.presence.round';
         value: number;
@@ -111,7 +115,7 @@ export declare namespace AdvertEnvelope {
     }
     function encode(obj: Partial<AdvertEnvelope>): Uint8Array<ArrayBuffer>;
     function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): AdvertEnvelope;
-    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopeVersionMetricsLossFieldEvent | AdvertEnvelopeVersionMetricsAccuracyFieldEvent | AdvertEnvelopeVersionMetricsSamplesFieldEvent | AdvertEnvelopeVersionPatchFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<AdvertEnvelope>): Generator<AdvertEnvelopeTaskFieldEvent | AdvertEnvelopeSentAtFieldEvent | AdvertEnvelopeDeltaRoundFieldEvent | AdvertEnvelopeDeltaBaseFieldEvent | AdvertEnvelopeDeltaDeltaFieldEvent | AdvertEnvelopeDeltaBytesFieldEvent | AdvertEnvelopeDeltaSamplesFieldEvent | AdvertEnvelopeDeltaLossFieldEvent | AdvertEnvelopeDeltaAccuracyFieldEvent | AdvertEnvelopeVersionRoundFieldEvent | AdvertEnvelopeVersionHashFieldEvent | AdvertEnvelopeVersionParentFieldEvent | AdvertEnvelopeVersionBytesFieldEvent | AdvertEnvelopeVersionContributorsPeerFieldEvent | AdvertEnvelopeVersionContributorsDeltaFieldEvent | AdvertEnvelopeVersionContributorsSamplesFieldEvent | AdvertEnvelopeVersionMergedFieldEvent | AdvertEnvelopeVersionMetricsLossFieldEvent | AdvertEnvelopeVersionMetricsAccuracyFieldEvent | AdvertEnvelopeVersionMetricsSamplesFieldEvent | AdvertEnvelopeVersionPatchFieldEvent | AdvertEnvelopeVersionCuratorFieldEvent | AdvertEnvelopePresenceRoundFieldEvent | AdvertEnvelopePresenceHeadFieldEvent | AdvertEnvelopePresenceAgeFieldEvent>;
 }
 export interface DeltaBody {
     round: number;
@@ -188,6 +192,7 @@ export interface VersionBody {
     merged: Uint8Array<ArrayBuffer>[];
     metrics?: VersionMetrics;
     patch?: Uint8Array<ArrayBuffer>;
+    curator?: Uint8Array<ArrayBuffer>;
 }
 export declare namespace VersionBody {
     const codec: () => Codec<VersionBody>;
@@ -243,9 +248,13 @@ export declare namespace VersionBody {
         field: '$.patch';
         value: Uint8Array<ArrayBuffer>;
     }
+    interface VersionBodyCuratorFieldEvent {
+        field: '$.curator';
+        value: Uint8Array<ArrayBuffer>;
+    }
     function encode(obj: Partial<VersionBody>): Uint8Array<ArrayBuffer>;
     function decode(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): VersionBody;
-    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent | VersionBodyMetricsLossFieldEvent | VersionBodyMetricsAccuracyFieldEvent | VersionBodyMetricsSamplesFieldEvent | VersionBodyPatchFieldEvent>;
+    function stream(buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<VersionBody>): Generator<VersionBodyRoundFieldEvent | VersionBodyHashFieldEvent | VersionBodyParentFieldEvent | VersionBodyBytesFieldEvent | VersionBodyContributorsPeerFieldEvent | VersionBodyContributorsDeltaFieldEvent | VersionBodyContributorsSamplesFieldEvent | VersionBodyMergedFieldEvent | VersionBodyMetricsLossFieldEvent | VersionBodyMetricsAccuracyFieldEvent | VersionBodyMetricsSamplesFieldEvent | VersionBodyPatchFieldEvent | VersionBodyCuratorFieldEvent>;
 }
 export interface VersionMetrics {
     loss: number;

@@ -447,6 +447,10 @@ export var VersionBody;
                     w.uint32(66);
                     w.bytes(obj.patch);
                 }
+                if (obj.curator != null) {
+                    w.uint32(74);
+                    w.bytes(obj.curator);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -503,6 +507,10 @@ export var VersionBody;
                         }
                         case 8: {
                             obj.patch = reader.bytes();
+                            break;
+                        }
+                        case 9: {
+                            obj.curator = reader.bytes();
                             break;
                         }
                         default: {
@@ -585,6 +593,13 @@ export var VersionBody;
                         case 8: {
                             yield {
                                 field: `${prefix}.patch`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 9: {
+                            yield {
+                                field: `${prefix}.curator`,
                                 value: reader.bytes()
                             };
                             break;
