@@ -185,6 +185,21 @@ describe('encodeWeights / decodeWeights round trips', () => {
     expect(error.message).toMatch(/'a' element 1 is NaN/);
   });
 
+  it('int8 refuses values so large that they would decode as ±Infinity (found by the fuzz harness)', () => {
+    for (const huge of [3.4028232635611926e38, -3.4028234663852886e38]) {
+      const flat = small();
+      flat.values[1] = huge;
+      const error = errorOf(() => encodeWeights(flat, 'int8'));
+      expect(error.code).toBe('not-encodable');
+      expect(error.message).toMatch(/'a' element 1 is .*beyond ±3\.4e\+38/);
+    }
+    const flat = small();
+    flat.values[1] = 3.4e38; // the largest accepted: decodes finite, within the bound
+    const decoded = decodeWeights(encodeWeights(flat, 'int8')).values;
+    expect(Number.isFinite(decoded[1])).toBe(true);
+    expect(Math.abs(decoded[1]! - Math.fround(3.4e38))).toBeLessThanOrEqual(3.4e38 / 254 * 1.001);
+  });
+
   it('decodes from any byte offset, aliasing nothing', () => {
     for (const encoding of ENCODINGS) {
       const flat = randomFlat(4);

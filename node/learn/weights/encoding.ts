@@ -27,7 +27,7 @@ import { decodeManifest, encodeManifest } from './canonical.ts';
 import { IS_LITTLE_ENDIAN, WeightsCodecError, float32LeBytes } from './errors.ts';
 import { assertSameLayout, tensorOffsets, validateFlat, validateManifest, type FlatWeights, type WeightsManifest } from './flat.ts';
 import { floatsToHalves, halvesToFloats } from './float16.ts';
-import { dequantizeInt8, quantizeInt8 } from './int8.ts';
+import { dequantizeInt8, MAX_INT8_ENCODABLE, quantizeInt8 } from './int8.ts';
 
 export type WeightsEncoding = 'f32' | 'f16' | 'int8';
 
@@ -115,8 +115,12 @@ export function encodeWeights(flat: FlatWeights, encoding: WeightsEncoding): Uin
         const [start, end] = tensorAt(t);
         const scale = quantizeInt8(values.subarray(start, end), q.subarray(start, end));
         if (typeof scale !== 'number') {
-          fail('not-encodable', `tensor '${nameOf(t)}' element ${scale.nonFinite} is ${values[start + scale.nonFinite]}: ` +
-            `int8 cannot encode non-finite values; use 'f32' or 'f16'`);
+          if ('nonFinite' in scale) {
+            fail('not-encodable', `tensor '${nameOf(t)}' element ${scale.nonFinite} is ${values[start + scale.nonFinite]}: ` +
+              `int8 cannot encode non-finite values; use 'f32' or 'f16'`);
+          }
+          fail('not-encodable', `tensor '${nameOf(t)}' element ${scale.tooLarge} is ${values[start + scale.tooLarge]}: ` +
+            `int8 cannot encode values beyond ±${MAX_INT8_ENCODABLE} (they would decode as ±Infinity); use 'f32'`);
         }
         view.setFloat32(payloadStart + 4 * t, scale, true);
       }

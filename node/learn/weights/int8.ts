@@ -45,12 +45,20 @@ function quantizeWith(values: Float32Array, out: Int8Array, inv: number): void {
 }
 
 /**
- * Quantises `values` into `out` (same length) and returns the scale; or returns the index of
- * the first non-finite value as `{ nonFinite }` (nothing useful is written then).
+ * Largest |value| int8 encodes: above it, the scale rounded up makes 127·scale overflow float32,
+ * and the largest values would decode as ±Infinity (found by the fuzz harness).
  */
-export function quantizeInt8(values: Float32Array, out: Int8Array): number | { nonFinite: number } {
+export const MAX_INT8_ENCODABLE = 3.4e38;
+
+/**
+ * Quantises `values` into `out` (same length) and returns the scale; or returns the index of
+ * the first non-finite value as `{ nonFinite }`, or of the first value beyond ±MAX_INT8_ENCODABLE
+ * as `{ tooLarge }` (nothing useful is written then).
+ */
+export function quantizeInt8(values: Float32Array, out: Int8Array): number | { nonFinite: number } | { tooLarge: number } {
   const maxAbs = maxAbsOf(values);
   if (maxAbs < 0) return { nonFinite: -1 - maxAbs };
+  if (maxAbs > MAX_INT8_ENCODABLE) return { tooLarge: values.findIndex((v) => Math.abs(v) > MAX_INT8_ENCODABLE) };
   const scale = int8Scale(maxAbs);
   if (scale === 0) {
     out.fill(0);
