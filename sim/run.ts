@@ -206,7 +206,15 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         network,
         self: peer,
         blobOf: (hash) => pool.get(hash),
-        ...(wireSize === undefined ? {} : { holds: (holder: string, hash: string) => (stores[indexOf.get(holder)!]!.held.has(hash) ? wireSize(pool.get(hash)!) : undefined) }),
+        ...(wireSize === undefined
+          ? {}
+          : {
+              holds: (holder: string, hash: string) => (stores[indexOf.get(holder)!]!.held.has(hash) ? wireSize(pool.get(hash)!) : undefined),
+              declaredSize: (hash: string) => {
+                const blob = pool.get(hash);
+                return blob === undefined ? undefined : wireSize(blob);
+              },
+            }),
       }),
       clock,
       store: stores[i]!,

@@ -39,6 +39,11 @@ export interface SimTransportOptions {
   readonly advertBytes?: number | ((advert: Advert) => number);
   /** Size of blob `hash` held by `peer`, or undefined when it does not hold it. */
   readonly holds?: (peer: PeerIdString, hash: Hash) => number | undefined;
+  /**
+   * The size blob `hash` takes on the wire when it differs from what adverts say (protocol-only
+   * runs declare sizes for small tokens): used for the size check and deadline in its place.
+   */
+  readonly declaredSize?: (hash: Hash) => number | undefined;
   /** The bytes of blob `hash` (undefined: use the served bytes, else zeros). */
   readonly blobOf?: (hash: Hash) => Uint8Array | undefined;
   /** The stall guard, virtual ms (see above). Default 2 000, as the libp2p transport. */
@@ -131,7 +136,10 @@ export class SimTransport implements Transport {
     holders: readonly PeerIdString[],
     options: { maxBytes: number; signal: AbortSignal; expectedBytes?: number },
   ): Promise<Uint8Array> {
-    const { signal, maxBytes, expectedBytes } = options;
+    const { signal, maxBytes } = options;
+    // Protocol-only runs move declared sizes, not the tokens' own, which adverts give.
+    const declared = options.expectedBytes === undefined ? undefined : this.#options.declaredSize?.(hash);
+    const expectedBytes = declared ?? options.expectedBytes;
     signal.throwIfAborted();
     if (this.#stopped) throw new BlobFetchError(`transport of ${this.self} is stopped: cannot fetch ${hash}`);
     if (expectedBytes !== undefined && expectedBytes > maxBytes) {
