@@ -1,16 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * `npm test` runs every suite but the long ones, which have their own scripts (and .ci/run calls
- * them): `npm run test:hostile` — real federations under attack (test/hostile/).
+ * `npm test` runs every suite but the long ones, which have scripts of their own (.ci/run calls
+ * them too), so that it stays within 5 minutes on 2 cores:
+ * - `npm run test:hostile`: real federations under attack by a hostile member (test/hostile/);
+ * - `npm run test:slow`: every benchmark in its smoke mode, 2 × 101 MiB over a pnet connection,
+ *   and Ctrl-C on a peer training on a generated 31 MB CSV.
  */
-const LONG_SUITES = ['test/hostile/**'];
+const SUITES = {
+  hostile: ['test/hostile/**/*.test.ts'],
+  slow: ['test/bench/smoke.test.ts', 'test/host/psk-bulk.test.ts', 'test/cli/stop.test.ts'],
+} as const;
+
 const suite = process.env['GOSSIPFL_SUITE'];
+if (suite !== undefined && !(suite in SUITES)) throw new Error(`GOSSIPFL_SUITE must be one of ${Object.keys(SUITES).join(', ')}, got "${suite}"`);
+const chosen = suite === undefined ? undefined : SUITES[suite as keyof typeof SUITES];
 
 export default defineConfig({
   test: {
-    include: suite === 'hostile' ? ['test/hostile/**/*.test.ts'] : ['test/**/*.test.ts'],
-    exclude: suite === 'hostile' ? [] : LONG_SUITES,
+    include: chosen === undefined ? ['test/**/*.test.ts'] : [...chosen],
+    exclude: chosen === undefined ? ['**/node_modules/**', ...Object.values(SUITES).flat()] : ['**/node_modules/**'],
     reporters: ['default', './test/support/summary-reporter.ts'],
     // TF.js backends and libp2p nodes hold process-wide state: one process per test file.
     pool: 'forks',
