@@ -196,7 +196,7 @@ export class RoundEngine {
 
   #adopt(head: Head, now: number, effects: Effect[], announce: boolean): void {
     const previous = this.#head;
-    if (previous !== undefined && head.round === previous.round + 1) this.#recordMisses(now);
+    if (previous !== undefined && head.round === previous.round + 1) this.#recordMisses(now, head);
     this.#head = head;
     this.#versions.delete(head.hash);
     this.#peers.addHolder(head.hash, this.config.self);
@@ -209,10 +209,16 @@ export class RoundEngine {
     this.#startRound(now, effects);
   }
 
-  /** The round after the head closes: every member it expected that sent no delta missed it. */
-  #recordMisses(now: number): void {
+  /**
+   * The round after the head closes with version `next`: every member it expected whose delta
+   * neither reached us nor is in `next` missed it.
+   */
+  #recordMisses(now: number, next: Head): void {
     if (now - this.#startedAt < this.config.presenceIntervalMs) return; // our view of the round was incomplete
-    for (const peer of this.expected(now)) if (peer !== this.config.self && !this.#deltas.has(peer)) this.#peers.missed(peer);
+    const contributed = new Set(next.contributors.map((c) => c.peer));
+    for (const peer of this.expected(now)) {
+      if (peer !== this.config.self && !this.#deltas.has(peer) && !contributed.has(peer)) this.#peers.missed(peer);
+    }
   }
 
   /**
