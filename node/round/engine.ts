@@ -580,6 +580,7 @@ export class RoundEngine {
     effects.push({ type: 'publish', advert });
     this.#peers.addHolder(event.version, this.config.self);
     if (head !== undefined && head.round === event.round - 1 && head.hash === event.base) {
+      this.#markSkippedSlots(ours, event.now, effects);
       this.#adopt(ours, event.now, effects, true);
     } else if (head !== undefined && head.round === event.round && head.parent === event.base) {
       this.#versions.set(event.version, { advert, from: this.config.self });
@@ -613,15 +614,45 @@ export class RoundEngine {
   }
 
   #onFetched(hash: Hash, now: number, effects: Effect[]): void {
-    const pending = this.#fetching.get(hash)?.head;
+    const fetched = this.#fetching.get(hash);
     this.#fetching.delete(hash);
     const head = this.#head;
+    const pending = fetched?.head;
     if (pending === undefined || head === undefined) return;
     const newer = pending.round > head.round;
     const mergeOfOurRound = pending.round === head.round && pending.merged.length > 0 && pending.merged.length > head.merged.length;
     if (!newer && !mergeOfOurRound) return;
     if (newer) this.#reportSuperseded(head, pending, effects);
+    // Published by its own curator (not re-published): the peers ranked before it let their slots pass.
+    if (fetched!.from === pending.curator) this.#markSkippedSlots(pending, now, effects);
     this.#adopt(pending, now, effects, true);
+  }
+
+  /**
+   * `next`, a child of the head, was made by `next.curator` in its own slot (slot k opens at T_k;
+   * it is T_k or later). Every eligible peer ranked before that curator that we heard from after
+   * its own slot opened was live and made no version — a member that stays eligible (it sends
+   * deltas) and never curates: it is not ranked for a while (§7.14), so that it is skipped, not
+   * waited for, the next times it would rank first. A peer not heard from since its slot opened
+   * (crashed, cut off by a partition) is not marked; nor is anyone when a version comes before its
+   * curator's slot (which issue 12's entitlement check will refuse).
+   */
+  #markSkippedSlots(next: Head, now: number, effects: Effect[]): void {
+    const head = this.#head!;
+    const curator = next.curator;
+    if (curator === undefined || next.round !== head.round + 1 || next.parent !== head.hash) return;
+    const election = this.#currentElection();
+    const round = head.round + 1;
+    const before = this.livePeers(now)
+      .filter((peer) => peer !== curator && (peer === this.config.self || this.#peers.mayCurate(peer, round)) && election.ranksBefore(peer, curator))
+      .sort((a, b) => (election.ranksBefore(a, b) ? -1 : 1));
+    if (before.length === 0 || now < this.#slotOpensAt(before.length)) return;
+    before.forEach((peer, slot) => {
+      const seen = this.#peers.lastSeen(peer);
+      if (peer === this.config.self || seen === undefined || seen < this.#slotOpensAt(slot)) return;
+      const until = this.#peers.skippedSlot(peer, round);
+      effects.push({ type: 'log', level: 'info', message: `round ${round}: ${peer} was live in its curation slot and made no version; it is not ranked as curator up to round ${until}` });
+    });
   }
 
   /**

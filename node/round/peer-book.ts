@@ -10,7 +10,9 @@ import type { RoundElection } from './election.ts';
 
 /** Rounds a peer is left out for after its first offence; doubled with each further offence, up to the cap. */
 export const PENALTY_ROUNDS = 2;
-export const MAX_PENALTY_ROUNDS = 32;
+export const MAX_PENALTY_ROUNDS = 1024;
+/** A peer clean for this many rounds after its penalty ended starts again from its first offence. */
+export const CLEAN_ROUNDS = 32;
 
 interface Penalty {
   /** The peer is left out of rounds up to and including this one. */
@@ -31,6 +33,8 @@ export class PeerBook {
   /** Peers that missed the last round they were expected in and have sent no delta since. */
   readonly #missed = new Set<PeerIdString>();
   readonly #penalties = new Map<PeerIdString, Penalty>();
+  /** Peers that let their curation slot pass while live: not ranked until the round given. */
+  readonly #skippedSlots = new Map<PeerIdString, Penalty>();
   /** Bumped whenever the peers that may curate can have changed (liveness, delivery, penalties). */
   #epoch = 0;
   /** Our curator rank, valid while the election and eligible set are unchanged and no live peer can have timed out. */
@@ -100,7 +104,22 @@ export class PeerBook {
    * which every peer merges (§7.9).
    */
   mayCurate(peer: PeerIdString, round: number): boolean {
-    return !this.#missed.has(peer) && !this.isPenalised(peer, round);
+    const skipped = this.#skippedSlots.get(peer);
+    return !this.#missed.has(peer) && !this.isPenalised(peer, round) && (skipped === undefined || round > skipped.untilRound);
+  }
+
+  /** When `peer` was last heard from, if it was. */
+  lastSeen(peer: PeerIdString): number | undefined {
+    return this.#lastSeen.get(peer);
+  }
+
+  /**
+   * `peer` was live during its curation slot of round `round` and made no version: it is not
+   * ranked (its deltas still count) until round `round + min(1024, 2^k)` for its k-th time, k
+   * restarting once it has been clean for CLEAN_ROUNDS rounds. Returns the last round it is not ranked in.
+   */
+  skippedSlot(peer: PeerIdString, round: number): number {
+    return this.#strike(this.#skippedSlots, peer, round);
   }
 
   /**
@@ -201,15 +220,19 @@ export class PeerBook {
   /**
    * `peer` advertised a blob it did not serve, or that was invalid, in round `round`: it is left
    * out — not waited for, not ranked as curator, its deltas not aggregated, its versions not
-   * pulled — until round `round + penalty`, the penalty doubling with each offence until it has
-   * been clean for MAX_PENALTY_ROUNDS rounds. Returns the last round it is left out of.
+   * pulled — until round `round + penalty`: 2 rounds, doubling with each offence up to 1,024, until
+   * it has been clean for CLEAN_ROUNDS rounds. Returns the last round it is left out of.
    */
   penalise(peer: PeerIdString, round: number): number {
+    return this.#strike(this.#penalties, peer, round);
+  }
+
+  #strike(book: Map<PeerIdString, Penalty>, peer: PeerIdString, round: number): number {
     if (peer === this.#self) return round;
-    const previous = this.#penalties.get(peer);
+    const previous = book.get(peer);
     const offences = (previous?.offences ?? 0) + 1;
     const untilRound = Math.max(previous?.untilRound ?? 0, round + Math.min(MAX_PENALTY_ROUNDS, PENALTY_ROUNDS * 2 ** (offences - 1)));
-    this.#penalties.set(peer, { untilRound, offences });
+    book.set(peer, { untilRound, offences });
     this.#epoch++;
     return untilRound;
   }
@@ -219,8 +242,10 @@ export class PeerBook {
     return penalty !== undefined && round <= penalty.untilRound;
   }
 
-  /** Forgets the offences of peers clean for MAX_PENALTY_ROUNDS rounds before `round`. */
+  /** Forgets the offences of peers clean for CLEAN_ROUNDS rounds before `round`. */
   forgetPenaltiesBefore(round: number): void {
-    for (const [peer, penalty] of this.#penalties) if (penalty.untilRound < round - MAX_PENALTY_ROUNDS) this.#penalties.delete(peer);
+    for (const book of [this.#penalties, this.#skippedSlots]) {
+      for (const [peer, penalty] of book) if (penalty.untilRound < round - CLEAN_ROUNDS) book.delete(peer);
+    }
   }
 }

@@ -108,6 +108,29 @@ describe('round engine against misbehaving members', () => {
     for (const { advert } of withIdle.versions) expect(advert.contributors).toHaveLength(4);
   });
 
+  it('stops ranking a live member that sends deltas but never curates when its slot comes', () => {
+    const timing = { collectionWindowMs: 2000, curatorDeadlineMs: 3000, presenceIntervalMs: 200, peerTimeoutMs: 1000 };
+    const run = (lazy: boolean) => {
+      const world = new FakeFederation({ peers: 5, config: timing });
+      if (lazy) world.lazy.add(world.peers[1]!);
+      world.startAll();
+      world.runUntil(60_000);
+      return world;
+    };
+    const world = run(true);
+    const lazy = world.peers[1]!;
+    const total = Math.max(...rounds(world));
+    expect(world.versions.some((v) => v.advert.curator === lazy)).toBe(false);
+    // Each time it ranks first the round waits for standby 1's slot (5 s); then it is not ranked for
+    // 2, 4, 8… rounds: over R rounds it stalls at most about log2(R) times (+1 for the first).
+    const stalls = world.logs.filter((l) => l.peer === world.peers[0] && l.message.includes(`${lazy} was live in its curation slot and made no version`));
+    expect(stalls.length).toBeGreaterThan(0);
+    expect(stalls.length).toBeLessThanOrEqual(Math.ceil(Math.log2(total)) + 1);
+    expect(total).toBeGreaterThan(0.2 * Math.max(...rounds(run(false))));
+    // Its deltas still count: it is only not ranked.
+    expect(world.versions.filter((v) => v.advert.contributors.some((c) => c.peer === lazy)).length).toBeGreaterThan(world.versions.length / 2);
+  });
+
   it('leaves out, for doubling stretches, a member whose deltas are advertised and never served', () => {
     const world = new FakeFederation({ peers: 5, config: { collectionWindowMs: 2000, curatorDeadlineMs: 1000, presenceIntervalMs: 200, peerTimeoutMs: 1000 } });
     const ghost = world.peers[3]!;

@@ -42,6 +42,8 @@ export class FakeFederation {
   readonly idle = new Set<PeerIdString>();
   /** Members whose deltas are advertised but never served. */
   readonly ghosts = new Set<PeerIdString>();
+  /** Members that train and send deltas but never aggregate when their slot comes. */
+  readonly lazy = new Set<PeerIdString>();
   /** Pairs that cannot reach each other ("a|b"). */
   readonly cut = new Set<string>();
   readonly versions: { from: PeerIdString; advert: VersionAdvert }[] = [];
@@ -175,6 +177,7 @@ export class FakeFederation {
         });
         break;
       case 'aggregate':
+        if (this.lazy.has(peer)) break;
         this.aggregations.push({ peer, round: effect.round });
         this.#schedule(aggregateMs, () => {
           const pullable = (d: (typeof effect.deltas)[number]) => this.holders.get(d.advert.delta)?.has(peer) === true || [d.from, ...d.holders].some((h) => this.#reachable(peer, h) && this.holders.get(d.advert.delta)?.has(h));
