@@ -122,7 +122,9 @@ export async function realSoak({ smoke, log }: RealSoakOptions): Promise<{ resul
     secondHalfSlopeMiBPer100Rounds: { rss: { mean: mean(rssSlopes), max: Math.max(...rssSlopes), min: Math.min(...rssSlopes) }, heapUsed: { mean: mean(heapSlopes), max: Math.max(...heapSlopes) } },
     perPeer: perPeer.map(({ peer, start, middle, end, rssSlope, heapSlope, arrayBuffersSlope }) => ({ peer, start, middle, end, rssSlope, heapSlope, arrayBuffersSlope })),
     load,
-    warnings: { total: warnings.length, byKind: warningKinds(warnings) },
+    warnings: { total: warnings.length, byKind: warningKinds(warnings), first: warnings.slice(0, 100) },
+    /** Peer 0's adoptions: when (s since start), how many contributors, how many versions merged. */
+    adoptions: federation.marks.flatMap((m) => (m.what === 'adopted' && m.peer === 0 ? [{ round: m.round, seconds: round((m.at - startedAt) / 1000, 5), contributors: m.contributors, merged: m.merged }] : [])),
     samples: series,
   };
   const result: BenchResult = {
