@@ -230,8 +230,20 @@ describe('a hostile member cannot end or stall a federation', () => {
     ghostDelta(attacker.view!);
     const { median: paced, durations } = await paceUnderAttack(world, clock, attacked, 20_000);
     console.log(`ghost delta: clean round ${clean} ms; under attack ${durations.join(', ')} ms (median of the last 3: ${paced}); ghost pulls ${[...attacker.requests.values()].reduce((a, b) => a + b, 0)}`);
-    expect(paced).toBeLessThan(deadline / 2);
-    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1500));
+    // No round waits the pull's limit (deadline / 2): a silent holder is dropped at the 2 s stall guard.
+    expect(Math.max(...durations)).toBeLessThan(deadline / 2);
+    // Each honest peer that pulled a ghost delta left the member out for 2, 4, 8… rounds after: the
+    // rounds in which it offered the member's delta again are ever further apart (PROTOCOL §7.14).
+    // (Penalties are local, so each of the three pays its first stalls itself: BENCHMARKS "hostile".)
+    const offeredIn = new Map<string, number[]>();
+    for (const { peer, event } of world.events) {
+      if (event.type !== 'log' || !event.message.includes(`from ${attacker.id}: could not pull it`)) continue;
+      offeredIn.set(peer, [...(offeredIn.get(peer) ?? []), Number(/^round (\d+)/.exec(event.message)![1])]);
+    }
+    expect(offeredIn.size).toBeGreaterThan(0);
+    for (const [peer, rounds] of offeredIn) {
+      rounds.slice(1).forEach((round, i) => expect(round - rounds[i]!, `${peer} offered it in rounds ${rounds.join(', ')}`).toBeGreaterThan(2 ** (i + 1)));
+    }
   });
 
   it('a version advertised every round and never served does not hold each round up for the pull timeout', async () => {
