@@ -25,7 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp2p/gossipsub';
-import type { Advert, Hash, PeerIdString } from '../messages.ts';
+import type { Advert, PeerIdString } from '../messages.ts';
 import { GossipflError } from '../../node/errors.ts';
 import { AdvertDecodeError, DEFAULT_ADVERT_LIMITS, decodeAdvert, type AdvertLimits } from './codec.ts';
 
