@@ -10,7 +10,7 @@ import { spawnGossipfl, type Running } from '../cli/commands-helpers.ts';
 /** The parts of `start --json` lines this test reads. */
 export interface EventLine {
   readonly type: string;
-  readonly head?: { readonly round: number; readonly hash: string; readonly curator?: string };
+  readonly head?: { readonly round: number; readonly hash: string; readonly parent?: string; readonly curator?: string };
   readonly message?: string;
   readonly addresses?: readonly string[];
   readonly peerId?: string;
@@ -83,6 +83,20 @@ export const adoptedRound = (event: EventLine): number | undefined => (event.typ
 /** The highest round a peer life adopted so far (−1 before any). */
 export function lastAdopted(life: PeerLife): number {
   return life.events.reduce((max, event) => Math.max(max, adoptedRound(event) ?? -1), -1);
+}
+
+/**
+ * The highest round a peer life reported adopted with its provenance (a parent), so recorded and
+ * checkpointed before the event was printed; a head adopted by catching up without one is
+ * checkpointed only once its version advert arrives (−1 before any).
+ */
+export function lastRecorded(life: PeerLife): number {
+  return life.events.reduce((max, event) => (event.type === 'adopted' && event.head?.parent !== undefined ? Math.max(max, event.head.round) : max), -1);
+}
+
+/** The rounds a life reported adopted, in order; `*` marks a head adopted without its provenance. */
+export function adoptions(life: PeerLife): string {
+  return life.events.flatMap((e) => (e.type === 'adopted' && e.head !== undefined ? [`${e.head.round}${e.head.parent === undefined ? '*' : ''}`] : [])).join(' ');
 }
 
 /** "round N: aggregating K of M expected deltas as ROLE" → N, else undefined. */

@@ -1,6 +1,6 @@
 /**
- * kill -9 of a real `gossipfl start` peer while it aggregates, twice, restarted on the same
- * folder each time: the federation goes on, and the crashed peer's store afterwards is sound —
+ * kill -9 of a real `gossipfl start` peer while it aggregates, three times, restarted on the
+ * same folder each time: the federation goes on, and the crashed peer's store afterwards is sound —
  * `status` finds no problem, `history` reaches round 0 with gaps only over rounds it never
  * adopted, every record on disk is on the chain or listed off it, each round's curator is the
  * one a peer that never crashed recorded, and `export --round N` works for every round held
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gossipfl, optInConfig } from '../cli/commands-helpers.ts';
-import { adoptedRound, aggregatingRound, lastAdopted, startPeerLife, versionFiles, type EventLine, type PeerLife } from './crash-helpers.ts';
+import { adoptedRound, adoptions, aggregatingRound, lastAdopted, lastRecorded, startPeerLife, versionFiles, type EventLine, type PeerLife } from './crash-helpers.ts';
 
 const TASK_ID = 'crash-mnist';
 const TASK = [
@@ -27,12 +27,14 @@ const TASK = [
 ].join('\n');
 const FIRST_CRASH_FROM_ROUND = 3;
 const FINAL_ROUND = 8;
-const CRASHES = 2;
+const CRASHES = 3;
+/** Exporting a round takes 1.2–3.5 s here: this many rounds spread over the chain are exported. */
+const SPREAD_EXPORTS = 5;
 
 interface HistoryJson {
   reachesGenesis: boolean;
   end: { kind: string };
-  gaps: { fromRound: number; toRound: number }[];
+  gaps: { child: string; resumesAt: string; fromRound: number; toRound: number }[];
   versions: { round: number; hash: string; curator?: string }[];
   offChain: { round: number; hash: string; curator?: string }[];
 }
@@ -120,9 +122,10 @@ describe('kill -9 of a peer while it aggregates', () => {
       });
       victim = killed.index;
       crashRounds.push(killed.round);
+      const reportedBeforeCrash = lastRecorded(current[victim]!);
       await current[victim]!.running.stop('SIGKILL');
       expect(current[victim]!.running.child.signalCode).toBe('SIGKILL');
-      log(`crash ${crash + 1}: killed peer ${'abc'[victim]} with SIGKILL ${killed.whileAggregating ? 'on its line "aggregating round' : 'at a random moment in round'} ${killed.round}${killed.whileAggregating ? '"' : ''}`);
+      log(`crash ${crash + 1}: killed peer ${'abc'[victim]} with SIGKILL ${killed.whileAggregating ? 'on its line "aggregating round' : 'at a random moment in round'} ${killed.round}${killed.whileAggregating ? '"' : ''}; this life adopted ${adoptions(current[victim]!)} (* = without provenance)`);
 
       // Stay down until the others have moved on two rounds, so the restarted peer has rounds it never adopted.
       const survivors = [0, 1, 2].filter((i) => i !== victim);
@@ -130,9 +133,13 @@ describe('kill -9 of a peer while it aggregates', () => {
       await Promise.all(survivors.map((i) => current[i]!.waitFor((e) => (adoptedRound(e) ?? -1) >= downTo, 30_000, `round ${downTo} while peer ${'abc'[victim!]} is down`)));
       const restartedAt = Date.now();
       const life = await start(victim, await othersAddresses(victim));
+      // The checkpoint it resumes from is at least the last round it reported adopted with its provenance.
+      const resuming = await life.waitFor((e) => /^resuming at round \d+/.test(e.message ?? ''), 30_000, 'resuming');
+      const resumedAt = Number(/^resuming at round (\d+)/.exec(resuming.message!)![1]);
+      expect(resumedAt).toBeGreaterThanOrEqual(reportedBeforeCrash);
       const resumed = await life.waitFor((e) => e.type === 'adopted', 30_000, 'an adoption after restart');
       const survivorsAt = Math.max(...survivors.map((i) => lastAdopted(current[i]!)));
-      log(`restarted peer ${'abc'[victim]}: first adoption round ${resumed.head!.round} (the others at ${survivorsAt}) ${Date.now() - restartedAt} ms after the restart`);
+      log(`restarted peer ${'abc'[victim]}: resumed at round ${resumedAt} (last reported adopted with provenance: ${reportedBeforeCrash}), first adoption round ${resumed.head!.round} (the others at ${survivorsAt}) ${Date.now() - restartedAt} ms after the restart`);
     }
 
     await Promise.all(current.map((life, i) => life.waitFor((e) => (adoptedRound(e) ?? -1) >= FINAL_ROUND, 45_000, `round ${FINAL_ROUND} on peer ${'abc'[i]}`)));
@@ -141,13 +148,19 @@ describe('kill -9 of a peer while it aggregates', () => {
     log(`all at round ≥ ${FINAL_ROUND} and stopped ${Date.now() - started} ms into the test; crashes in rounds ${crashRounds.join(', ')}`);
 
     const crashed = victim!;
-    const witness = [0, 1, 2].find((i) => i !== crashed)!;
+    const witnesses = [0, 1, 2].filter((i) => i !== crashed);
     const crashedDir = folders[crashed]!;
     const adoptedByCrashed = new Set(allLives[crashed]!.flatMap((life) => life.events.flatMap((e) => adoptedRound(e) ?? [])));
 
+    log(`crashed peer's last life adopted ${adoptions(allLives[crashed]!.at(-1)!)} (* = without provenance)`);
     const status = await gossipfl(['status', '--dir', crashedDir, '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).tasks).toEqual([expect.objectContaining({ task: TASK_ID, problems: [] })]);
+    // A peer stopped with SIGINT holds the last version it reported adopted with its provenance.
+    const checkpointRound: number = JSON.parse(status.stdout).tasks[0].round;
+    const lastLife = allLives[crashed]!.at(-1)!;
+    log(`crashed peer's checkpoint: round ${checkpointRound}; last adoption with provenance it reported: round ${lastRecorded(lastLife)}`);
+    expect(checkpointRound).toBeGreaterThanOrEqual(lastRecorded(lastLife));
 
     const readHistory = async (folder: string): Promise<HistoryJson> => {
       const outcome = await gossipfl(['history', '--dir', folder, '--task', TASK_ID, '--json']);
@@ -179,30 +192,45 @@ describe('kill -9 of a peer while it aggregates', () => {
     expect(history.gaps.length).toBeGreaterThan(0); // it was down while the others adopted rounds
 
     // Each round's curator is the one recorded by a peer that never crashed, for the same version.
-    const witnessHistory = await readHistory(folders[witness]!);
-    const witnessCurator = new Map([...witnessHistory.versions, ...witnessHistory.offChain].map((v) => [v.hash, v.curator]));
+    // Peers that joined late hold no record of the first rounds: each version must be held by at
+    // least one of the two, and the two must agree where both hold it.
+    const witnessCurator = new Map<string, string | undefined>();
+    for (const witness of witnesses) {
+      const witnessHistory = await readHistory(folders[witness]!);
+      log(`peer ${'abc'[witness]} (never crashed): chain rounds ${witnessHistory.versions.map((v) => v.round).join(' ')}; gaps ${witnessHistory.gaps.map((g) => `${g.fromRound}–${g.toRound}`).join(' ') || 'none'}`);
+      for (const v of [...witnessHistory.versions, ...witnessHistory.offChain]) {
+        if (witnessCurator.has(v.hash)) expect(v.curator, `the two witnesses' curator of round ${v.round}`).toBe(witnessCurator.get(v.hash));
+        witnessCurator.set(v.hash, v.curator);
+      }
+    }
     for (const version of history.versions) {
       if (version.round === 0) continue;
       expect(version.curator, `curator of round ${version.round}`).toBeDefined();
-      expect(witnessCurator.has(version.hash), `round ${version.round} (${version.hash.slice(0, 12)}) held by the witness`).toBe(true);
+      expect(witnessCurator.has(version.hash), `round ${version.round} (${version.hash.slice(0, 12)}) held by a peer that never crashed`).toBe(true);
       expect(version.curator, `curator of round ${version.round}`).toBe(witnessCurator.get(version.hash));
     }
 
-    // export --round N: every round on the chain, and a clear refusal for a round in a gap.
+    // export --round N: rounds spread over the chain and the rounds on either side of its latest
+    // gap; and a clear refusal for a round in a gap.
+    const byHash = new Map(history.versions.map((v) => [v.hash, v.round]));
+    const step = Math.max(1, (chainRounds.length - 1) / (SPREAD_EXPORTS - 1));
+    const spread = Array.from({ length: Math.min(SPREAD_EXPORTS, chainRounds.length) }, (_, i) => chainRounds[Math.round(i * step)]!);
+    const borders = history.gaps.slice(0, 1).flatMap((gap) => [byHash.get(gap.child)!, byHash.get(gap.resumesAt)!]);
+    const toExport = [...new Set([...spread, ...borders, 0])].sort((x, y) => y - x);
     const exportStarted = Date.now();
-    for (const round of chainRounds) {
+    for (const round of toExport) {
       const out = join(dir, `export-${round}`);
       const exported = await gossipfl(['export', '--dir', crashedDir, '--task', TASK_ID, '--out', out, '--round', String(round), '--json']);
       expect(exported.stderr, `export --round ${round}`).toBe('');
       expect(exported.code).toBe(0);
-      expect(JSON.parse(exported.stdout)).toMatchObject({ task: TASK_ID, round });
+      expect(JSON.parse(exported.stdout)).toMatchObject({ task: TASK_ID, round, hash: history.versions.find((v) => v.round === round)!.hash });
     }
-    log(`exported ${chainRounds.length} rounds in ${Date.now() - exportStarted} ms`);
+    log(`exported ${toExport.length} of the chain's ${chainRounds.length} rounds (${toExport.join(' ')}) in ${Date.now() - exportStarted} ms`);
     const gapRound = history.gaps[0]!.fromRound;
     const refused = await gossipfl(['export', '--dir', crashedDir, '--task', TASK_ID, '--out', join(dir, 'export-gap'), '--round', String(gapRound)]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`holds no version of round ${gapRound}`);
     log(`export --round ${gapRound} (in a gap) refused: ${refused.stderr.trim()}`);
     log(`whole test ${Date.now() - started} ms`);
-  });
+  }, 200_000);
 });
