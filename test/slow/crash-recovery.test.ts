@@ -62,7 +62,7 @@ describe('kill -9 of a peer while it aggregates', () => {
     expect((await gossipfl(['task', 'sign', join(dir, 'task.yaml'), '--dir', folders[0]!, '--out', signed])).code).toBe(0);
     for (const folder of folders) await writeFile(join(folder, 'config.yaml'), optInConfig(TASK_ID, ids[0]!, ids));
 
-    // current[i]: the running life of peer i; every life of it is kept in history[i].
+    // current[i]: the running life of peer i; every life of it is kept in allLives[i].
     const current: PeerLife[] = [];
     const allLives: PeerLife[][] = [[], [], []];
     const addressesOf = async (life: PeerLife) => (await life.waitFor((e) => e.type === 'listening', 30_000, 'listening')).addresses ?? [];
