@@ -206,23 +206,27 @@ describe('kill -9 of a peer while it aggregates', () => {
     // Each round's curator is the one recorded by a peer that never crashed, for the same version.
     // Peers that joined late hold no record of the first rounds (under load a joiner's first
     // adoption can be a catch-up): each version from the round before the first crash on must be
-    // held by at least one of the two, and they must agree wherever they hold it.
-    const witnessCurator = new Map<string, string | undefined>();
+    // held by at least one of the two. Two aggregators can make the very same version (the same
+    // deltas averaged: a curator killed just after publishing, and the standby that took over), so
+    // the two may record different curators for one hash: the crashed peer's must be one of them.
+    const witnessCurators = new Map<string, Set<string | undefined>>();
     for (const witness of witnesses) {
       const witnessHistory = await readHistory(folders[witness]!);
       log(`peer ${'abc'[witness]} (never crashed): chain rounds ${witnessHistory.versions.map((v) => v.round).join(' ')}; gaps ${witnessHistory.gaps.map((g) => `${g.fromRound}–${g.toRound}`).join(' ') || 'none'}`);
       for (const v of [...witnessHistory.versions, ...witnessHistory.offChain]) {
-        if (witnessCurator.has(v.hash)) expect(v.curator, `the two witnesses' curator of round ${v.round}`).toBe(witnessCurator.get(v.hash));
-        witnessCurator.set(v.hash, v.curator);
+        const curators = witnessCurators.get(v.hash) ?? new Set();
+        witnessCurators.set(v.hash, curators.add(v.curator));
       }
     }
+    for (const [hash, curators] of witnessCurators) if (curators.size > 1) log(`the two never-crashed peers record different curators for ${hash.slice(0, 12)}: ${[...curators].map((c) => `…${c?.slice(-8)}`).join(', ')}`);
     let compared = 0;
     for (const version of history.versions) {
       if (version.round === 0) continue;
       expect(version.curator, `curator of round ${version.round}`).toBeDefined();
-      if (version.round < crashRounds[0]! - 1 && !witnessCurator.has(version.hash)) continue;
-      expect(witnessCurator.has(version.hash), `round ${version.round} (${version.hash.slice(0, 12)}) held by a peer that never crashed`).toBe(true);
-      expect(version.curator, `curator of round ${version.round}`).toBe(witnessCurator.get(version.hash));
+      const curators = witnessCurators.get(version.hash);
+      if (version.round < crashRounds[0]! - 1 && curators === undefined) continue;
+      expect(curators, `round ${version.round} (${version.hash.slice(0, 12)}) held by a peer that never crashed`).toBeDefined();
+      expect([...curators!], `curator of round ${version.round}`).toContain(version.curator);
       compared++;
     }
 
