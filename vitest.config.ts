@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  */
 const SUITES = {
   hostile: ['test/hostile/**/*.test.ts'],
-  slow: ['test/bench/smoke.test.ts', 'test/host/psk-bulk.test.ts', 'test/cli/stop.test.ts'],
+  slow: ['test/bench/smoke.test.ts', 'test/host/psk-bulk.test.ts', 'test/cli/stop.test.ts', 'test/slow/crash-recovery.test.ts'],
 } as const;
 
 const suite = process.env['GOSSIPFL_SUITE'];
