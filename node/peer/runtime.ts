@@ -86,6 +86,8 @@ export class PeerRuntime {
   #observer: ((trace: RuntimeTrace) => void) | undefined;
   #stopped = false;
   readonly #stopping = new AbortController();
+  /** The last adoption's record and checkpoint write (each waits for the one before; never rejects). */
+  #persisting: Promise<void> = Promise.resolve();
 
   constructor(init: RuntimeInit) {
     this.#init = init;
@@ -386,10 +388,13 @@ export class PeerRuntime {
         );
         break;
       case 'adopt': {
-        const persisted = this.#persist(effect.head).then(
+        // One after another, in adoption order: two writes in flight could leave the checkpoint
+        // at the earlier round (seen after Ctrl-C: adopted 45 then 44, resumed at 44).
+        const persisted = this.#persisting.then(() => this.#persist(effect.head)).then(
           () => this.#emit({ type: 'adopted', head: effect.head }),
           (error: unknown) => this.#emit({ type: 'log', level: 'warn', message: `could not checkpoint round ${effect.head.round}: ${(error as Error).message}` }),
         );
+        this.#persisting = persisted;
         this.#inFlight.add(persisted);
         void persisted.finally(() => this.#inFlight.delete(persisted));
         break;

@@ -385,7 +385,12 @@ export class RoundEngine {
 
   #onPresence(from: PeerIdString, round: number, hash: Hash, now: number, effects: Effect[]): void {
     const head = this.#head;
-    if (head === undefined || hash === head.hash || head.merged.includes(hash)) return;
+    if (head === undefined) return;
+    if (hash === head.hash) {
+      this.#republishForNewcomer(from, now, effects);
+      return;
+    }
+    if (head.merged.includes(hash)) return;
     if (round <= head.round) {
       // The peer is behind or on a sibling branch (a partition healed?) and may have missed our
       // head's advert while cut off: publish it again, once per head of theirs.
@@ -408,6 +413,22 @@ export class RoundEngine {
     this.#fetching.set(hash, { head: { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 }, from });
     effects.push({ type: 'log', level: 'info', message: `catching up: ${from} is at round ${round}, we are at ${head.round}` });
     effects.push({ type: 'fetch-version', hash, round, holders: this.#peers.holdersOf(hash, from, this.round) });
+  }
+
+  /**
+   * A peer that joined or restarted after we adopted our head announces that head: it caught up
+   * to it from presence adverts alone, after its version advert went out, and could never record
+   * it. The head's curator publishes the advert again, once per such peer and head.
+   */
+  #republishForNewcomer(from: PeerIdString, now: number, effects: Effect[]): void {
+    const head = this.#head!;
+    const joined = this.#peers.joinedAt(from);
+    if (head.curator !== this.config.self || joined === undefined || joined <= this.#roundStartedAt) return;
+    const key = `${from}>${head.hash}`;
+    const advert = advertOfHead(head, this.config.task, now);
+    if (advert === undefined || this.#republishedFor.has(key)) return;
+    this.#republishedFor.add(key);
+    effects.push({ type: 'publish', advert });
   }
 
   #onDelta(from: PeerIdString, advert: DeltaAdvert, now: number, effects: Effect[]): void {

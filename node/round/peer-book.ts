@@ -25,6 +25,8 @@ export class PeerBook {
   readonly #self: PeerIdString;
   readonly #peerTimeoutMs: number;
   readonly #lastSeen = new Map<PeerIdString, number>();
+  /** When each peer last became live. */
+  readonly #joinedAt = new Map<PeerIdString, number>();
   /** The round each peer last announced, and when we heard it. */
   readonly #announced = new Map<PeerIdString, { readonly round: number; readonly at: number }>();
   readonly #holders = new Map<Hash, Set<PeerIdString>>();
@@ -51,8 +53,16 @@ export class PeerBook {
 
   /** Any advert from `peer` shows it live. */
   heard(peer: PeerIdString, now: number): void {
-    if (!this.isLive(peer, now)) this.#epoch++;
+    if (!this.isLive(peer, now)) {
+      this.#epoch++;
+      this.#joinedAt.set(peer, now);
+    }
     this.#lastSeen.set(peer, now);
+  }
+
+  /** When `peer` last became live (joined, restarted, reconnected), if it is known. */
+  joinedAt(peer: PeerIdString): number | undefined {
+    return this.#joinedAt.get(peer);
   }
 
   isLive(peer: PeerIdString, now: number): boolean {
@@ -72,6 +82,7 @@ export class PeerBook {
     for (const [peer, seen] of this.#lastSeen) {
       if (now - seen <= this.#peerTimeoutMs * 4) continue;
       this.#lastSeen.delete(peer);
+      this.#joinedAt.delete(peer);
       this.#announced.delete(peer);
       this.#missed.delete(peer);
     }

@@ -168,4 +168,21 @@ describe('round engine against misbehaving members', () => {
     const adopted = engine.handle({ type: 'fetched', now: 150, hash: hash('3') }).find((e) => e.type === 'adopt') as Extract<Effect, { type: 'adopt' }>;
     expect(adopted.head.curator).toBe('b');
   });
+
+  it('publishes its head\'s advert again for a peer that joined after the head and announces it (it may lack its provenance)', () => {
+    const engine = new RoundEngine(config);
+    const ours: Head = { ...head2, curator: 'a' }; // this peer made the head
+    const republished = (effects: Effect[]) => effects.filter((e) => e.type === 'publish' && e.advert.kind === 'version').length;
+    // c was live before the head: its presence with the head is routine.
+    engine.handle({ type: 'advert', now: 0, from: 'c', advert: presence(1, hash('1'), 0) });
+    engine.handle({ type: 'start', now: 100, head: ours });
+    expect(republished(engine.handle({ type: 'advert', now: 600, from: 'c', advert: presence(2, hash('2'), 600) }))).toBe(0);
+    // b joins at 1 s, caught up to our head from presence alone: it hears the advert once.
+    expect(republished(engine.handle({ type: 'advert', now: 1000, from: 'b', advert: presence(2, hash('2'), 1000) }))).toBe(1);
+    expect(republished(engine.handle({ type: 'advert', now: 1500, from: 'b', advert: presence(2, hash('2'), 1500) }))).toBe(0);
+    // A peer that did not make the head leaves it to its curator.
+    const other = new RoundEngine(config);
+    other.handle({ type: 'start', now: 0, head: head2 });
+    expect(republished(other.handle({ type: 'advert', now: 10_000, from: 'd', advert: presence(2, hash('2'), 10_000) }))).toBe(0);
+  });
 });

@@ -96,14 +96,12 @@ export function recordedRounds(life: PeerLife): number[] {
 
 /**
  * The round a checkpoint must have reached after a life's adoptions: the highest reported with
- * provenance — but one adoption earlier, because of a bug this test found (see the report of
- * the crash branch): PeerRuntime persists adopted heads concurrently, so the checkpoint of round
- * r can be saved after that of r + 1 (its `adopted` lines then come out of order, "45 44") and a
- * peer resumes, or is left after a clean stop, one round behind what it reported. −1 before any.
+ * provenance (an `adopted` line comes after its record and checkpoint are written, one adoption
+ * after another — before the crash branch's finding, two writes in flight could leave the
+ * checkpoint one round behind). −1 before any.
  */
 export function checkpointFloor(life: PeerLife): number {
-  const rounds = recordedRounds(life);
-  return rounds[1] ?? rounds[0] ?? -1;
+  return recordedRounds(life)[0] ?? -1;
 }
 
 /** The rounds a life reported adopted, in order; `*` marks a head adopted without its provenance. */

@@ -135,7 +135,7 @@ describe('kill -9 of a peer while it aggregates', () => {
       const restartedAt = Date.now();
       const life = await start(victim, await othersAddresses(victim));
       // The checkpoint it resumes from is at least the last round it reported adopted with its
-      // provenance (less one adoption: see checkpointFloor).
+      // provenance.
       const resuming = await life.waitFor((e) => /^resuming at round \d+/.test(e.message ?? ''), 30_000, 'resuming');
       const resumedAt = Number(/^resuming at round (\d+)/.exec(resuming.message!)![1]);
       expect(resumedAt).toBeGreaterThanOrEqual(floorBeforeCrash);
@@ -159,8 +159,7 @@ describe('kill -9 of a peer while it aggregates', () => {
     const status = await gossipfl(['status', '--dir', crashedDir, '--json']);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).tasks).toEqual([expect.objectContaining({ task: TASK_ID, problems: [] })]);
-    // A peer stopped with SIGINT holds the last version it reported adopted with its provenance
-    // (less one adoption: see checkpointFloor).
+    // A peer stopped with SIGINT holds the last version it reported adopted with its provenance.
     const checkpointRound: number = JSON.parse(status.stdout).tasks[0].round;
     const lastLife = allLives[crashed]!.at(-1)!;
     log(`crashed peer's checkpoint: round ${checkpointRound}; last adoption with provenance it reported: round ${recordedRounds(lastLife)[0]}`);
