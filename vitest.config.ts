@@ -5,11 +5,19 @@ import { defineConfig } from 'vitest/config';
  * them too), so that it stays within 5 minutes on 2 cores:
  * - `npm run test:hostile`: real federations under attack by a hostile member (test/hostile/);
  * - `npm run test:slow`: every benchmark in its smoke mode, 2 × 101 MiB over a pnet connection,
- *   and Ctrl-C on a peer training on a generated 31 MB CSV.
+ *   Ctrl-C on a peer training on a generated 31 MB CSV, the CLI's setup commands as processes
+ *   (init, task create/sign/verify, config errors, every --help: ~45 s), and kill -9 crash recovery
+ *   of real peer processes.
  */
 const SUITES = {
   hostile: ['test/hostile/**/*.test.ts'],
-  slow: ['test/bench/smoke.test.ts', 'test/host/psk-bulk.test.ts', 'test/cli/stop.test.ts', 'test/slow/crash-recovery.test.ts'],
+  slow: [
+    'test/bench/smoke.test.ts',
+    'test/host/psk-bulk.test.ts',
+    'test/cli/stop.test.ts',
+    'test/cli/commands-setup.test.ts',
+    'test/slow/crash-recovery.test.ts',
+  ],
 } as const;
 
 const suite = process.env['GOSSIPFL_SUITE'];
