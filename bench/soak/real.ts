@@ -11,6 +11,8 @@ import { loadDuring, sampleOf, slopePer100Rounds, startMiddleEnd, warningKinds, 
 
 export interface RealSoakOptions {
   readonly smoke: boolean;
+  /** Stop sampling and report after this many wall minutes, whatever round the peers are at. */
+  readonly maxMinutes?: number;
   readonly log: (line: string) => void;
 }
 
@@ -36,7 +38,7 @@ function completionTimes(marks: readonly Mark[], peers: number, upTo: number): n
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function realSoak({ smoke, log }: RealSoakOptions): Promise<{ result: BenchResult; csv: { columns: string[]; rows: (string | number)[][] } }> {
+export async function realSoak({ smoke, log, maxMinutes }: RealSoakOptions): Promise<{ result: BenchResult; csv: { columns: string[]; rows: (string | number)[][] } }> {
   const peers = smoke ? 3 : 10;
   const rounds = smoke ? 3 : 200;
   const digits = smoke ? 50 : 300;
@@ -54,6 +56,7 @@ export async function realSoak({ smoke, log }: RealSoakOptions): Promise<{ resul
     return done;
   };
   let stalled = false;
+  let outOfTime = false;
   try {
     await sample();
     let lastProgress = { round: 0, at: seconds() };
@@ -63,6 +66,11 @@ export async function realSoak({ smoke, log }: RealSoakOptions): Promise<{ resul
       const rss = series.map((s) => s.at(-1)!.rssMiB);
       log(`round ${done} at ${seconds().toFixed(0)} s; RSS per peer ${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)} MiB; load ${series[0]!.at(-1)!.load}; warnings ${federation.warnings.length}`);
       if (done >= rounds) break;
+      if (maxMinutes !== undefined && seconds() > maxMinutes * 60) {
+        outOfTime = true;
+        log(`${maxMinutes} min are up: stopping at round ${done}`);
+        break;
+      }
       if (done > lastProgress.round) lastProgress = { round: done, at: seconds() };
       else if ((seconds() - lastProgress.at) * 1000 > STALL_MS) {
         stalled = true;
@@ -115,6 +123,7 @@ export async function realSoak({ smoke, log }: RealSoakOptions): Promise<{ resul
     rounds,
     completed,
     stalled,
+    outOfTime,
     digitsPerPeer: digits,
     sampleIntervalSeconds: intervalMs / 1000,
     wallSeconds: round(wallSeconds, 4),
@@ -151,7 +160,7 @@ export async function realSoak({ smoke, log }: RealSoakOptions): Promise<{ resul
     ],
     figures,
     goals: [
-      { goal: `${rounds} rounds completed by every peer`, measured: `${completed} in ${round(wallSeconds, 4)} s${stalled ? ' (stalled)' : ''}`, met: completed >= rounds },
+      { goal: `${rounds} rounds completed by every peer`, measured: `${completed} in ${round(wallSeconds, 4)} s${stalled ? ' (stalled)' : ''}${outOfTime ? ` (cut at ${maxMinutes} min)` : ''}`, met: completed >= rounds },
       { goal: `RSS flat: second-half slope ≤ ${rssGoal} MiB per 100 rounds on every peer`, measured: `mean ${figures.secondHalfSlopeMiBPer100Rounds.rss.mean}, max ${figures.secondHalfSlopeMiBPer100Rounds.rss.max}`, met: Math.max(...rssSlopes) <= rssGoal },
       { goal: `pace kept: last ${span} rounds ≥ 0.9 × first ${span} rounds per minute`, measured: `${lastPace} vs ${firstPace} rounds / min`, met: lastPace >= 0.9 * firstPace },
     ],
