@@ -187,14 +187,24 @@ export class HostilePeer {
 
   /**
    * Publishes `advert` until gossipsub hands it to at least `peers` peers (the mesh can lag behind
-   * the subscriptions for a heartbeat); returns how many got the last copy.
+   * the subscriptions for a heartbeat: each retry waits for the next one); returns how many got
+   * the last copy.
    */
   async publishToAll(advert: AdvertBody, peers: number, timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
+    const pubsub = this.host.services.pubsub;
     for (;;) {
       const recipients = await this.publish(advert);
       if (recipients >= peers || Date.now() > deadline || this.#stopped) return recipients;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          pubsub.removeEventListener('gossipsub:heartbeat', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+        pubsub.addEventListener('gossipsub:heartbeat', done);
+      });
     }
   }
 
