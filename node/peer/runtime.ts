@@ -252,7 +252,7 @@ export class PeerRuntime {
    * bytes than the advertised hash, is logged and set aside. A patch that rebuilds exactly the
    * advertised version, which is invalid, throws InvalidVersionError (the version is at fault).
    */
-  async #rebuiltFromPatch(hash: Hash, patch: VersionPatch, holders: readonly string[]): Promise<Uint8Array | undefined> {
+  async #rebuiltFromPatch(hash: Hash, patch: VersionPatch, holders: readonly string[], check: (version: Uint8Array) => void): Promise<Uint8Array | undefined> {
     const { store, learner } = this.#init;
     const base = await store.blobs.get(patch.base);
     if (base === undefined) return undefined;
@@ -260,7 +260,7 @@ export class PeerRuntime {
       const version = learner.applyPatch(base, await this.#blob(patch.hash, holders));
       const rebuilt = hashBytes(version);
       if (rebuilt !== hash) throw new Error(`it rebuilds ${rebuilt.slice(0, 12)}, not the advertised version`);
-      learner.checkVersion(version);
+      check(version);
       await store.blobs.put(version);
       return version;
     } catch (error) {
@@ -375,13 +375,14 @@ export class PeerRuntime {
         this.#background(
           effect,
           async () => {
-            // Held already, else rebuilt from its patch, else pulled whole; checked in full before it is stored.
+            // Held already, else rebuilt from its patch, else pulled whole: checked in full once, a
+            // rebuilt or pulled blob before it is stored.
             const check = (bytes: Uint8Array) => learner.checkVersion(bytes, effect.round);
-            const blob =
-              (await store.blobs.get(effect.hash)) ??
-              (effect.patch === undefined ? undefined : await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders)) ??
-              (await this.#blob(effect.hash, effect.holders, { check, ...(effect.bytes === undefined ? {} : { expectedBytes: effect.bytes }) }));
-            check(blob);
+            const held = await store.blobs.get(effect.hash);
+            if (held !== undefined) check(held);
+            else if (effect.patch === undefined || (await this.#rebuiltFromPatch(effect.hash, effect.patch, effect.holders, check)) === undefined) {
+              await this.#blob(effect.hash, effect.holders, { check, ...(effect.bytes === undefined ? {} : { expectedBytes: effect.bytes }) });
+            }
             return { type: 'fetched', now: now(), hash: effect.hash };
           },
           (reason, error) => ({ type: 'fetch-failed', now: now(), hash: effect.hash, reason, invalid: error instanceof InvalidVersionError }),
