@@ -141,6 +141,15 @@ describe('advert codec', () => {
     expect(decodeError(bytes).reason).toMatch(/contributors\[0\]\.peer is not a peer id/);
   });
 
+  it('rejects a curator field that is not a peer id', () => {
+    const bytes = AdvertEnvelope.encode({
+      task: 't',
+      sentAt: 1,
+      version: { round: 1, hash: raw(1), parent: raw(2), bytes: 1, contributors: [], merged: [], curator: raw(9, 5) },
+    });
+    expect(decodeError(bytes).reason).toMatch(/curator is not a peer id/);
+  });
+
   it('rejects non-finite metrics', () => {
     for (const loss of [Number.NaN, Number.POSITIVE_INFINITY]) {
       const bytes = AdvertEnvelope.encode({ task: 't', sentAt: 1, delta: { ...wireDelta, loss } });
