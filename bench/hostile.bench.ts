@@ -1,7 +1,7 @@
 /**
  * Rounds per minute of a small real federation, clean and under each of issue 11's attacks by one
- * hostile member (test/support/hostile-peer.ts), each against the clean baseline measured in the
- * same run; plus the process RSS over time under the advert flood.
+ * hostile member (test/support/hostile-peer.ts), each against the faster of two clean runs in the
+ * same run (one before the attacks, one after); plus the process RSS over time under the advert flood.
  *
  * Every scenario is a fresh federation in this process: 3 honest peers on loopback (real libp2p
  * hosts, TF.js `mlp` on 100 real MNIST digits each, real stores; test/federation/helpers.ts), task
@@ -193,17 +193,19 @@ const bench: Bench = {
     const timings: Timings = smoke ? { warmupMs: 500, measureMs: 2000, floodAdverts: 100 } : { warmupMs: 5000, measureMs: 30_000, floodAdverts: FLOOD_ADVERTS };
     const attacks: readonly Attack[] = smoke ? ['idle member', 'advert flood'] : ATTACKS;
     const loadAtStart = loadavg();
-    const clean = await runScenario('clean', timings, log);
+    // Clean before and after the attacks (the first federation of the process also warms TF.js up,
+    // and the machine's load drifts); each attack is compared with the faster of the two.
+    const cleanFirst = await runScenario('clean', timings, log);
     const rss: { seconds: number; rssMiB: number }[] = [];
-    const underAttack: ScenarioFigures[] = [];
-    for (const attack of attacks) {
-      const figures = await runScenario(attack, timings, log, attack === 'advert flood' ? (sample) => rss.push(sample) : undefined);
-      underAttack.push({ ...figures, ratio: clean.roundsPerMinute > 0 ? round(figures.roundsPerMinute / clean.roundsPerMinute, 3) : 0 });
-    }
+    const attacked: ScenarioFigures[] = [];
+    for (const attack of attacks) attacked.push(await runScenario(attack, timings, log, attack === 'advert flood' ? (sample) => rss.push(sample) : undefined));
+    const cleanLast = await runScenario('clean', timings, log);
+    const clean = cleanLast.roundsPerMinute > cleanFirst.roundsPerMinute ? cleanLast : cleanFirst;
+    const underAttack = attacked.map((figures) => ({ ...figures, ratio: clean.roundsPerMinute > 0 ? round(figures.roundsPerMinute / clean.roundsPerMinute, 3) : 0 }));
     const loadAtEnd = loadavg();
     const rssBase = rss[0]?.rssMiB ?? 0;
     const rssPeak = Math.max(rssBase, ...rss.map((sample) => sample.rssMiB));
-    const scenarios = [clean, ...underAttack];
+    const row = (label: string, s: ScenarioFigures) => [label, s.roundsPerMinute, s.ratio ?? round(s.roundsPerMinute / clean.roundsPerMinute, 3), s.honestVersions.join('/'), s.hostileAdoptions, s.finished, s.hostileRequests, s.loadAverage];
     return {
       summary:
         `${HONEST_PEERS} honest peers (mlp, ${DIGITS_PER_PEER} MNIST digits each, window ${WINDOW_MS / 1000} s, deadline ${DEADLINE_MS / 1000} s) and one hostile member; ` +
@@ -213,7 +215,7 @@ const bench: Bench = {
         {
           title: 'Rounds per minute, clean and under attack (each scenario a fresh federation)',
           columns: ['scenario', 'rounds/min', '× clean', 'honest versions per peer', 'hostile adoptions', 'finished peers', 'blob requests to attacker', 'load'],
-          rows: scenarios.map((s) => [s.scenario, s.roundsPerMinute, s.ratio ?? 1, s.honestVersions.join('/'), s.hostileAdoptions, s.finished, s.hostileRequests, s.loadAverage]),
+          rows: [row('clean (first)', cleanFirst), ...underAttack.map((s) => row(s.scenario, s)), row('clean (last)', cleanLast)],
         },
         {
           title: `Process RSS under the advert flood (${timings.floodAdverts} version adverts at t = 0; 3 honest peers and the attacker in one process)`,
@@ -231,14 +233,16 @@ const bench: Bench = {
         floodAdverts: timings.floodAdverts,
         loadAverageStart: loadAtStart.map((l) => round(l, 3)),
         loadAverageEnd: loadAtEnd.map((l) => round(l, 3)),
-        clean,
+        cleanFirst,
+        cleanLast,
+        baseline: clean === cleanFirst ? 'clean (first)' : 'clean (last)',
         attacks: underAttack,
         floodRss: { samples: rss, baselineMiB: rssBase, peakMiB: rssPeak, growthMiB: round(rssPeak - rssBase, 4) },
       },
       goals: [
         ...underAttack.map((s) => ({
           goal: `${s.scenario}: ≥ ${GOAL_RATIO}× the clean rounds/min`,
-          measured: `${s.roundsPerMinute} / ${clean.roundsPerMinute} = ${s.ratio}×`,
+          measured: `${s.roundsPerMinute} / ${clean.roundsPerMinute} (the faster clean run) = ${s.ratio}×`,
           met: (s.ratio ?? 0) >= GOAL_RATIO,
         })),
       ],

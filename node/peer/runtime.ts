@@ -10,6 +10,7 @@ import type { Effect, EngineEvent, Head, RejectedDelta, TimerName, VersionPatch 
 import type { Clock, Transport } from '../round/ports.ts';
 import { hashBytes } from '../store/blobs.ts';
 import type { BlobStore, CheckpointStore, VersionStore } from '../store/index.ts';
+import { pullDeltas, type LatePull } from './delta-pulls.ts';
 import type { Learner, OfferedDelta } from './learner.ts';
 import { InvalidVersionError } from './version-blob.ts';
 
@@ -201,12 +202,19 @@ export class PeerRuntime {
     }
   }
 
-  /** Runs an async effect; its result or failure comes back as an engine event (after its work time). */
-  #background(effect: Effect, work: () => Promise<EngineEvent>, onError: (reason: string, error: unknown) => EngineEvent): void {
+  /**
+   * Runs an async effect; its result or failure comes back as an engine event (after its work
+   * time). `afterDelivery` runs once that event has been handled.
+   */
+  #background(effect: Effect, work: () => Promise<EngineEvent>, onError: (reason: string, error: unknown) => EngineEvent, afterDelivery?: () => void): void {
     const delay = this.#init.workTime?.(effect) ?? 0;
     const deliver = (event: () => EngineEvent) => {
-      if (delay <= 0) this.#dispatch(event());
-      else this.#init.clock.setTimer(delay, () => this.#dispatch(event()));
+      const handle = () => {
+        this.#dispatch(event());
+        afterDelivery?.();
+      };
+      if (delay <= 0) handle();
+      else this.#init.clock.setTimer(delay, handle);
     };
     const running = work().then(
       (event) => deliver(() => ({ ...event, now: this.#init.clock.now() })),
@@ -271,6 +279,17 @@ export class PeerRuntime {
     }
   }
 
+  /** Feeds the end of each straggler's background pull back to the engine (once the aggregation's own event is handled). */
+  #reportLatePulls(round: number, late: readonly LatePull[]): void {
+    for (const { peer, delta, outcome } of late) {
+      const reported = outcome.then((ended) =>
+        this.#dispatch({ type: 'late-delta', now: this.#init.clock.now(), round, peer, delta, ...(ended.arrived ? {} : { failure: ended.reason }) }),
+      );
+      this.#inFlight.add(reported);
+      void reported.finally(() => this.#inFlight.delete(reported));
+    }
+  }
+
   #execute(effect: Effect): void {
     const { clock, transport, store, learner } = this.#init;
     const now = () => clock.now();
@@ -308,23 +327,22 @@ export class PeerRuntime {
           (reason) => ({ type: 'train-failed', now: now(), round: effect.round, base: effect.base, reason }),
         );
         break;
-      case 'aggregate':
+      case 'aggregate': {
+        let late: readonly LatePull[] = [];
         this.#background(
           effect,
           async () => {
             const base = await this.#blob(effect.base, []);
-            const offered: OfferedDelta[] = [];
-            const rejected: { peer: string; delta: Hash; reason: string }[] = [];
-            await Promise.all(
-              effect.deltas.map(async ({ from, advert, holders }) => {
-                try {
-                  // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
-                  offered.push({ from, blob: await this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2, expectedBytes: advert.bytes }), samples: advert.samples });
-                } catch (error) {
-                  rejected.push({ peer: from, delta: advert.delta, reason: `could not pull it: ${(error as Error).message}` });
-                }
-              }),
-            );
+            const pulls = await pullDeltas(effect.deltas, {
+              clock,
+              graceMs: effect.graceMs,
+              isHeld: async (hash) => (await store.blobs.get(hash)) !== undefined,
+              // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
+              pull: ({ advert, holders }) => this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2, expectedBytes: advert.bytes }),
+            });
+            late = pulls.late;
+            const rejected = [...pulls.rejected];
+            const offered: OfferedDelta[] = pulls.pulled.map(({ offer, blob }) => ({ from: offer.from, blob, samples: offer.advert.samples }));
             this.#observer?.({ kind: 'pulled', round: effect.round, deltas: offered.length });
             offered.sort((a, b) => (a.from < b.from ? -1 : 1));
             const result = learner.aggregate(base, offered);
@@ -345,6 +363,7 @@ export class PeerRuntime {
               bytes: result.blob.byteLength,
               contributors,
               rejected,
+              late: late.map(({ peer, delta, reason }) => ({ peer, delta, reason })),
               ...(metrics === undefined ? {} : { metrics }),
               ...(patch === undefined ? {} : { patch }),
             };
@@ -357,8 +376,10 @@ export class PeerRuntime {
             reason,
             ...(error instanceof NoValidDeltaError ? { rejected: error.rejected } : {}),
           }),
+          () => this.#reportLatePulls(effect.round, late),
         );
         break;
+      }
       case 'merge':
         this.#background(
           effect,

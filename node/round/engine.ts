@@ -53,6 +53,8 @@ interface PendingPull {
 
 /** An open delta is announced again after this many presence intervals without a version (at most half the window). */
 const REANNOUNCE_AFTER_INTERVALS = 3;
+/** The straggler grace floor of an aggregation's pulls (§7.8) is this share of the collection window. */
+const STRAGGLER_GRACE_SHARE_OF_WINDOW = 1 / 16;
 
 const samplesOf = (contributors: readonly Contributor[]) => contributors.reduce((sum, c) => sum + c.samples, 0);
 
@@ -74,6 +76,8 @@ export class RoundEngine {
   #early = new Map<PeerIdString, DeltaAdvert>();
   /** Versions being pulled. */
   readonly #fetching = new Map<Hash, PendingPull>();
+  /** Senders whose delta was cut from an aggregation as a straggler and is still being pulled: delta by sender. */
+  readonly #latePulls = new Map<PeerIdString, Hash>();
   /** "theirHead>ourHead" pairs we re-published our head's advert for. */
   readonly #republishedFor = new Set<string>();
   /** The round in which we last said the known-version cap was reached (said once a round). */
@@ -167,6 +171,9 @@ export class RoundEngine {
         this.#curating = false;
         this.#penaliseRejected(event.round, event.rejected ?? [], effects);
         effects.push({ type: 'log', level: 'warn', message: `aggregating round ${event.round} failed (${event.reason}); the next standby takes over` });
+        break;
+      case 'late-delta':
+        this.#onLateDelta(event, effects);
         break;
       case 'merged':
         this.#onMerged(event, effects);
@@ -308,13 +315,19 @@ export class RoundEngine {
     const viewComplete = now - this.#startedAt >= this.config.presenceIntervalMs;
     const allIn = viewComplete && expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
     if (now < this.#slotOpensAt(rank) && !allIn) return;
+    // A sender whose last delta is still being pulled in the background (cut as a straggler) is
+    // not offered again until that pull ends: one straggling pull per sender at a time.
+    const offered = [...this.#deltas].filter(([from]) => !this.#latePulls.has(from));
+    if (offered.length === 0) return;
     this.#curating = true;
-    const deltas: DeltaOffer[] = [...this.#deltas]
+    const deltas: DeltaOffer[] = offered
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([from, advert]) => ({ from, advert, holders: this.#peers.holdersOf(advert.delta, from, head.round + 1) }));
     const role = rank === 0 ? 'curator' : `standby ${rank}`;
-    effects.push({ type: 'log', level: 'info', message: `round ${this.round}: aggregating ${deltas.length} of ${expected.length} expected deltas as ${role}` });
-    effects.push({ type: 'aggregate', round: head.round + 1, base: head.hash, deltas });
+    const held = offered.length < this.#deltas.size ? ` (${this.#deltas.size - offered.length} held back: their senders' last deltas are still being pulled)` : '';
+    effects.push({ type: 'log', level: 'info', message: `round ${this.round}: aggregating ${deltas.length} of ${expected.length} expected deltas as ${role}${held}` });
+    const graceMs = this.config.collectionWindowMs * STRAGGLER_GRACE_SHARE_OF_WINDOW;
+    effects.push({ type: 'aggregate', round: head.round + 1, base: head.hash, deltas, graceMs });
   }
 
   /** Fires when the collection window closes, then every curator deadline, until the round ends. */
@@ -559,12 +572,15 @@ export class RoundEngine {
     this.#maybeCurate(event.now, effects);
   }
 
-  /** Leaves out, for a while, each peer whose delta could not be pulled or was invalid. */
+  /**
+   * Leaves out, for a while from the current round on, each peer whose delta for `round` could
+   * not be pulled or was invalid.
+   */
   #penaliseRejected(round: number, rejected: readonly RejectedDelta[], effects: Effect[]): void {
     for (const { peer, delta, reason } of rejected) {
       effects.push({ type: 'log', level: 'warn', message: `round ${round}: rejected the delta ${delta.slice(0, 12)} from ${peer}: ${reason}` });
       if (peer === this.config.self) continue;
-      const until = this.#peers.penalise(peer, round);
+      const until = this.#peers.penalise(peer, this.round);
       this.#deltas.delete(peer);
       this.#early.delete(peer);
       effects.push({ type: 'log', level: 'info', message: `${peer} is left out of rounds up to ${until}` });
@@ -574,6 +590,10 @@ export class RoundEngine {
   #onAggregated(event: Extract<EngineEvent, { type: 'aggregated' }>, effects: Effect[]): void {
     this.#curating = false;
     this.#penaliseRejected(event.round, event.rejected, effects);
+    for (const { peer, delta, reason } of event.late) {
+      this.#latePulls.set(peer, delta);
+      effects.push({ type: 'log', level: 'info', message: `round ${event.round}: the delta ${delta.slice(0, 12)} from ${peer} misses the round (${reason}); its pull goes on` });
+    }
     const head = this.#head;
     const contributors = [...event.contributors].sort((a, b) => (a.peer < b.peer ? -1 : 1));
     if (contributors.length === 0) return;
@@ -607,6 +627,20 @@ export class RoundEngine {
       this.#versions.set(event.version, { advert, from: this.config.self });
       this.#mergeSiblings(event.round, event.base, effects);
     }
+  }
+
+  /**
+   * A straggler's background pull ended. A delta that arrived only missed its round; one that
+   * could not be pulled costs its sender a penalty, as a failed pull before the cut would have.
+   */
+  #onLateDelta(event: Extract<EngineEvent, { type: 'late-delta' }>, effects: Effect[]): void {
+    if (this.#latePulls.get(event.peer) === event.delta) this.#latePulls.delete(event.peer);
+    if (event.failure === undefined) {
+      effects.push({ type: 'log', level: 'info', message: `round ${event.round}: the delta ${event.delta.slice(0, 12)} from ${event.peer} arrived after its round was aggregated` });
+    } else {
+      this.#penaliseRejected(event.round, [{ peer: event.peer, delta: event.delta, reason: `${event.failure} (after it was cut as a straggler)` }], effects);
+    }
+    if (this.#head !== undefined) this.#maybeCurate(event.now, effects);
   }
 
   #onMerged(event: Extract<EngineEvent, { type: 'merged' }>, effects: Effect[]): void {

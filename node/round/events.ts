@@ -54,6 +54,13 @@ export interface RejectedDelta {
   readonly reason: string;
 }
 
+/** A delta cut from an aggregation while still being pulled (a straggler); the pull goes on in the background. */
+export interface LateDelta {
+  readonly peer: PeerIdString;
+  readonly delta: Hash;
+  readonly reason: string;
+}
+
 export type EngineEvent =
   | { readonly type: 'start'; readonly now: number; readonly head: Head }
   | { readonly type: 'advert'; readonly now: number; readonly from: PeerIdString; readonly advert: Advert }
@@ -88,12 +95,16 @@ export type EngineEvent =
       readonly bytes: number;
       readonly contributors: readonly Contributor[];
       readonly rejected: readonly RejectedDelta[];
+      /** Deltas cut as stragglers: each is reported again by a `late-delta` event when its pull ends. */
+      readonly late: readonly LateDelta[];
       readonly metrics?: ValidationMetrics;
       /** The version's patch blob, when the learner made one. */
       readonly patch?: Hash;
     }
   /** No version was made; `rejected`: the deltas that could not be pulled or were invalid, if that is why. */
   | { readonly type: 'aggregate-failed'; readonly now: number; readonly round: number; readonly base: Hash; readonly reason: string; readonly rejected?: readonly RejectedDelta[] }
+  /** The background pull of a delta cut as a straggler ended: it arrived (late), or failed (`failure` says why). */
+  | { readonly type: 'late-delta'; readonly now: number; readonly round: number; readonly peer: PeerIdString; readonly delta: Hash; readonly failure?: string }
   | {
       readonly type: 'merged';
       readonly now: number;
@@ -115,8 +126,12 @@ export type Effect =
   | { readonly type: 'train'; readonly round: number; readonly base: Hash }
   /** Gossip mode: train from version `base`, store the trained model as a version, report `trained-model`. */
   | { readonly type: 'train-model'; readonly round: number; readonly base: Hash }
-  /** Pull, validate and aggregate the deltas onto `base`, store the version, report `aggregated`. */
-  | { readonly type: 'aggregate'; readonly round: number; readonly base: Hash; readonly deltas: readonly DeltaOffer[] }
+  /**
+   * Pull, validate and aggregate the deltas onto `base`, store the version, report `aggregated`.
+   * Pulls still running `max(graceMs, 4 × the time half of them took)` after half are in are cut
+   * as stragglers (node/peer/delta-pulls.ts).
+   */
+  | { readonly type: 'aggregate'; readonly round: number; readonly base: Hash; readonly deltas: readonly DeltaOffer[]; readonly graceMs: number }
   /** Pull the leaves, store their sample-weighted average, report `merged`. */
   | { readonly type: 'merge'; readonly round: number; readonly parent: Hash; readonly leaves: readonly MergeLeaf[] }
   /**

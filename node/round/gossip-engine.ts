@@ -115,6 +115,7 @@ export class GossipEngine {
       case 'trained':
       case 'aggregated':
       case 'aggregate-failed':
+      case 'late-delta':
         effects.push({ type: 'log', level: 'warn', message: `a curator-mode ${event.type} event reached a gossip-mode engine; ignored` });
         break;
       default: {

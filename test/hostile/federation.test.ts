@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allFinite, decodeWeights } from '../../node/learn/weights/index.ts';
 import { hashBytes } from '../../node/store/blobs.ts';
 import type { TaskManifest } from '../../node/task/manifest.ts';
-import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, wrongShapeStateVersion, type HonestView } from '../support/hostile-peer.ts';
+import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, wrongShapeStateVersion, zeroDelta, type HonestView } from '../support/hostile-peer.ts';
 import { testFederation, testTask, waitFor, type TestFederation } from '../federation/helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -106,6 +106,25 @@ async function paceUnderAttack(world: TestFederation, clock: Map<number, number>
     throw new Error(`only ${seen - attacked} of 5 rounds completed in ${budgetMs} ms under attack (from round ${attacked}); round durations ${durations.join(', ')} ms`);
   }
   return { median: median(durations.slice(2)), durations };
+}
+
+/**
+ * Every honest peer that cut `attacker`'s delta from an aggregation as a straggler sees that
+ * pull fail (within `failWithinMs`) and then leaves the member out 2, 4, 8… rounds: the rounds in
+ * which a peer offered its delta are ever further apart (PROTOCOL §7.8, §7.14).
+ */
+async function expectCutThenPenalised(world: TestFederation, attacker: string, failWithinMs: number): Promise<void> {
+  const logsOf = (peer: string, match: (message: string) => boolean) =>
+    world.events.flatMap(({ peer: who, event }) => (who === peer && event.type === 'log' && match(event.message) ? [event.message] : []));
+  const cutIn = (peer: string) => logsOf(peer, (m) => m.includes(`from ${attacker} misses the round`)).map((m) => Number(/^round (\d+)/.exec(m)![1]));
+  const failed = (peer: string) => logsOf(peer, (m) => m.includes(`from ${attacker}: could not pull it`) && m.includes('cut as a straggler')).length;
+  const cutters = world.peers.map((peer) => peer.id).filter((peer) => cutIn(peer).length > 0);
+  expect(cutters.length).toBeGreaterThan(0);
+  await waitFor(world, () => cutters.every((peer) => failed(peer) >= 1), failWithinMs, 'every cut pull to fail');
+  for (const peer of cutters) {
+    const rounds = cutIn(peer);
+    rounds.slice(1).forEach((round, i) => expect(round - rounds[i]!, `${peer} offered it in rounds ${rounds.join(', ')}`).toBeGreaterThan(2 ** (i + 1)));
+  }
 }
 
 /** `gossipfl status --json` on a data folder, as a user would run it. */
@@ -211,9 +230,10 @@ describe('a hostile member cannot end or stall a federation', () => {
     expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1500));
   });
 
-  it('a delta advertised every round and never served does not cost each round the pull timeout', async () => {
-    const deadline = 10_000; // delta pulls of an aggregation are limited to deadline / 2 = 5 s (PROTOCOL §6.6)
-    const { world, attacker, genesis } = await honestThreeAndHostile(task({ collectionWindowMs: 3000, curatorDeadlineMs: deadline }));
+  it('a delta advertised every round and never served is cut as a straggler, not waited for until its pull fails', async () => {
+    const window = 3000; // stragglers are cut max(window / 16, 4 × the time half the pulls took) after half are in (§7.8)
+    const stallGuardMs = 2000; // the silent holder's pull fails only here (§6.6)
+    const { world, attacker, genesis } = await honestThreeAndHostile(task({ collectionWindowMs: window, curatorDeadlineMs: 10_000 }));
     const clock = roundClock(world);
     const clean = await cleanPace(world, clock, 10_000);
 
@@ -230,20 +250,38 @@ describe('a hostile member cannot end or stall a federation', () => {
     ghostDelta(attacker.view!);
     const { median: paced, durations } = await paceUnderAttack(world, clock, attacked, 20_000);
     console.log(`ghost delta: clean round ${clean} ms; under attack ${durations.join(', ')} ms (median of the last 3: ${paced}); ghost pulls ${[...attacker.requests.values()].reduce((a, b) => a + b, 0)}`);
-    // No round waits the pull's limit (deadline / 2): a silent holder is dropped at the 2 s stall guard.
-    expect(Math.max(...durations)).toBeLessThan(deadline / 2);
-    // Each honest peer that pulled a ghost delta left the member out for 2, 4, 8… rounds after: the
-    // rounds in which it offered the member's delta again are ever further apart (PROTOCOL §7.14).
-    // (Penalties are local, so each of the three pays its first stalls itself: BENCHMARKS "hostile".)
-    const offeredIn = new Map<string, number[]>();
-    for (const { peer, event } of world.events) {
-      if (event.type !== 'log' || !event.message.includes(`from ${attacker.id}: could not pull it`)) continue;
-      offeredIn.set(peer, [...(offeredIn.get(peer) ?? []), Number(/^round (\d+)/.exec(event.message)![1])]);
-    }
-    expect(offeredIn.size).toBeGreaterThan(0);
-    for (const [peer, rounds] of offeredIn) {
-      rounds.slice(1).forEach((round, i) => expect(round - rounds[i]!, `${peer} offered it in rounds ${rounds.join(', ')}`).toBeGreaterThan(2 ** (i + 1)));
-    }
+    // No round waits for the silent holder's stall guard: its delta is cut from the aggregation.
+    expect(Math.max(...durations)).toBeLessThan(stallGuardMs);
+    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1000));
+
+    // Each cut pull goes on and fails at the stall guard; its sender is then penalised.
+    await expectCutThenPenalised(world, attacker.id, 3 * stallGuardMs);
+  });
+
+  it('a delta served a kilobyte at a time is cut as a straggler, not waited for until its size-scaled deadline', async () => {
+    const window = 3000;
+    const { world, attacker, genesis } = await honestThreeAndHostile(task({ collectionWindowMs: window, curatorDeadlineMs: 10_000 }));
+    const clock = roundClock(world);
+    const clean = await cleanPace(world, clock, 10_000);
+
+    // A real (all-zero) delta, 1 KiB every 200 ms: 5 KiB/s, under the 16 KiB/s of the per-holder
+    // deadline, which drops it only after 2 s + size / 16 KiB/s (§6.6).
+    const delta = zeroDelta(genesis, 'int8');
+    const deadlineMs = 2000 + (delta.byteLength / 16_384) * 1000;
+    attacker.serve(hashBytes(delta), { kind: 'trickle', bytes: delta, chunkBytes: 1024, intervalMs: 200 });
+    const trickle = (view: HonestView) =>
+      void attacker
+        .publish({ kind: 'delta', round: view.round + 1, base: view.head, delta: hashBytes(delta), bytes: delta.byteLength, samples: 100, metrics: { loss: 0.1, accuracy: 0.9 } })
+        .catch(() => {});
+    cleanups.push(attacker.onRound(trickle));
+    attacker.startPresence(300);
+    const attacked = honestRound(world);
+    trickle(attacker.view!);
+    const { median: paced, durations } = await paceUnderAttack(world, clock, attacked, 20_000);
+    console.log(`slow trickle: clean round ${clean} ms; under attack ${durations.join(', ')} ms (median of the last 3: ${paced}); per-holder deadline ${Math.round(deadlineMs)} ms`);
+    expect(Math.max(...durations)).toBeLessThan(2000);
+    expect(paced).toBeLessThanOrEqual(Math.max(2 * clean, clean + 1000));
+    await expectCutThenPenalised(world, attacker.id, deadlineMs + 5000);
   });
 
   it('a version advertised every round and never served does not hold each round up for the pull timeout', async () => {

@@ -151,6 +151,52 @@ describe('round engine against misbehaving members', () => {
     for (const { advert } of world.versions) expect(advert.contributors.map((c) => c.peer)).not.toContain(ghost);
   });
 
+  describe('a delta cut from an aggregation as a straggler', () => {
+    const deltaFrom = (round: number, delta: string, now: number) => ({ kind: 'delta' as const, task: 't', round, base: hash(String(round - 1)), delta: hash(delta), bytes: 1, samples: 1, metrics: { loss: 1, accuracy: 0 }, sentAt: now });
+    const aggregations = (effects: Effect[]) => effects.filter((e) => e.type === 'aggregate') as Extract<Effect, { type: 'aggregate' }>[];
+    /** Every slot of the round that started at `startedAt` is open by then. */
+    const allSlotsOpen = (startedAt: number) => startedAt + config.collectionWindowMs + 4 * config.curatorDeadlineMs + 1;
+
+    /** Round 3 aggregated with b's delta, m's cut as a straggler; b and m then send deltas for round 4. */
+    function afterCut(): RoundEngine {
+      const engine = engineAtRound2();
+      engine.handle({ type: 'advert', now: 20, from: 'b', advert: deltaFrom(3, 'b3', 20) });
+      engine.handle({ type: 'advert', now: 20, from: 'm', advert: deltaFrom(3, 'm3', 20) });
+      const [aggregate] = aggregations(engine.handle({ type: 'timer', now: allSlotsOpen(0), timer: 'curate' }));
+      expect(aggregate!.deltas.map((d) => d.from)).toEqual(['b', 'm']);
+      expect(aggregate!.graceMs).toBe(config.collectionWindowMs / 16);
+      const cut = engine.handle({
+        type: 'aggregated', now: 10_000, round: 3, base: hash('2'), version: hash('3'), bytes: 1,
+        contributors: [{ peer: 'b', delta: hash('b3'), samples: 1 }], rejected: [], late: [{ peer: 'm', delta: hash('m3'), reason: 'still being pulled' }],
+      });
+      expect(cut.some((e) => e.type === 'log' && e.message.includes(`the delta ${hash('m3').slice(0, 12)} from m misses the round`))).toBe(true);
+      expect(cut.some((e) => e.type === 'log' && e.message.includes('m is left out'))).toBe(false);
+      engine.handle({ type: 'advert', now: 10_010, from: 'b', advert: deltaFrom(4, 'b4', 10_010) });
+      engine.handle({ type: 'advert', now: 10_010, from: 'm', advert: deltaFrom(4, 'm4', 10_010) });
+      return engine;
+    }
+
+    it('holds back its sender\'s next delta while the pull goes on, and penalises the sender when it fails', () => {
+      const engine = afterCut();
+      const next = engine.handle({ type: 'timer', now: allSlotsOpen(10_000), timer: 'curate' });
+      expect(aggregations(next)[0]!.deltas.map((d) => d.from)).toEqual(['b']);
+      expect(next.some((e) => e.type === 'log' && e.message.includes('1 held back'))).toBe(true);
+      const failed = engine.handle({ type: 'late-delta', now: 20_000, round: 3, peer: 'm', delta: hash('m3'), failure: 'could not pull it: m stalled' });
+      expect(failed.some((e) => e.type === 'log' && e.message.includes('m is left out of rounds up to'))).toBe(true);
+      engine.handle({ type: 'advert', now: 20_010, from: 'm', advert: deltaFrom(4, 'm4b', 20_010) });
+      expect(engine.expected(20_020)).not.toContain('m');
+    });
+
+    it('offers its sender\'s deltas again, unpenalised, once the pull arrives late', () => {
+      const engine = afterCut();
+      const arrived = engine.handle({ type: 'late-delta', now: 10_020, round: 3, peer: 'm', delta: hash('m3') });
+      expect(arrived.some((e) => e.type === 'log' && e.message.includes('arrived after its round was aggregated'))).toBe(true);
+      expect(arrived.some((e) => e.type === 'log' && e.message.includes('left out'))).toBe(false);
+      const next = engine.handle({ type: 'timer', now: allSlotsOpen(10_000), timer: 'curate' });
+      expect(aggregations(next)[0]!.deltas.map((d) => d.from)).toEqual(['b', 'm']);
+    });
+  });
+
   it('announces an open delta again well inside the collection window', () => {
     const engine = new RoundEngine({ ...config, collectionWindowMs: 4000, presenceIntervalMs: 2000, peerTimeoutMs: 6000 });
     engine.handle({ type: 'start', now: 0, head: head2 });

@@ -196,7 +196,7 @@ export class FakeFederation {
           this.#hold(version, peer);
           // "Validation accuracy" of the fake model: a tenth of its value.
           const metrics = { loss: 1, accuracy: value / 10, samples: 5 };
-          this.#deliver(peer, { type: 'aggregated', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, contributors, rejected, metrics });
+          this.#deliver(peer, { type: 'aggregated', now: this.now, round: effect.round, base: effect.base, version, bytes: 4, contributors, rejected, late: [], metrics });
         });
         break;
       case 'merge':
