@@ -20,7 +20,7 @@
 import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, VersionAdvert } from '../../protocols/messages.ts';
 import { RoundElection } from './election.ts';
 import type { DeltaOffer, Effect, EngineEvent, Head, MergeLeaf, RejectedDelta } from './events.ts';
-import { PeerBook } from './peer-book.ts';
+import { PeerBook, provenRounds } from './peer-book.ts';
 import { advertOfHead, headFromAdvert, MAX_KNOWN_VERSIONS, VersionBook } from './version-book.ts';
 
 export { MAX_KNOWN_VERSIONS } from './version-book.ts';
@@ -86,7 +86,7 @@ export class RoundEngine {
 
   constructor(config: EngineConfig) {
     this.config = config;
-    this.#peers = new PeerBook(config.self, config.peerTimeoutMs);
+    this.#peers = new PeerBook(config.self, config.peerTimeoutMs, provenRounds(config.cohortFraction));
   }
 
   get head(): Head | undefined {
@@ -205,6 +205,7 @@ export class RoundEngine {
     const previous = this.#head;
     if (previous !== undefined && head.round === previous.round + 1) this.#recordMisses(now, head);
     this.#head = head;
+    this.#recordProofs(head);
     this.#versions.delete(head.hash);
     this.#peers.addHolder(head.hash, this.config.self);
     if (announce) effects.push({ type: 'adopt', head });
@@ -214,6 +215,12 @@ export class RoundEngine {
       return;
     }
     this.#startRound(now, effects);
+  }
+
+  /** The head's contributors and curator have shown they deliver: they may curate for a while (§7.4). */
+  #recordProofs(head: Head): void {
+    for (const { peer } of head.contributors) this.#peers.proved(peer, head.round);
+    if (head.curator !== undefined) this.#peers.proved(head.curator, head.round);
   }
 
   /**
@@ -480,6 +487,7 @@ export class RoundEngine {
     if (advert.hash === head.hash && head.parent === undefined && head.round === advert.round) {
       // We caught up to this version without its advert: now we know where it came from.
       this.#head = headFromAdvert(advert);
+      this.#recordProofs(this.#head);
       effects.push({ type: 'adopt', head: this.#head });
       return;
     }
@@ -699,7 +707,7 @@ export class RoundEngine {
     const election = this.#currentElection();
     const round = head.round + 1;
     const before = this.livePeers(now)
-      .filter((peer) => peer !== curator && (peer === this.config.self || this.#peers.mayCurate(peer, round)) && election.ranksBefore(peer, curator))
+      .filter((peer) => peer !== curator && (peer === this.config.self ? this.#peers.isProven(peer, round) : this.#peers.mayCurate(peer, round)) && election.ranksBefore(peer, curator))
       .sort((a, b) => (election.ranksBefore(a, b) ? -1 : 1));
     if (before.length === 0 || now < this.#slotOpensAt(before.length)) return;
     before.forEach((peer, slot) => {

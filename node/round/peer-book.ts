@@ -13,6 +13,13 @@ export const PENALTY_ROUNDS = 2;
 export const MAX_PENALTY_ROUNDS = 1024;
 /** A peer clean for this many rounds after its penalty ended starts again from its first offence. */
 export const CLEAN_ROUNDS = 32;
+/** With every peer in every cohort, a peer may curate for this many rounds after a version it contributed to or curated. */
+export const PROVEN_ROUNDS_AT_FULL_COHORT = 8;
+
+/** How many rounds a contribution or curation keeps a peer eligible to curate: 8 / cohort fraction, rounded up. */
+export function provenRounds(cohortFraction: number): number {
+  return Math.ceil(PROVEN_ROUNDS_AT_FULL_COHORT / cohortFraction);
+}
 
 interface Penalty {
   /** The peer is left out of rounds up to and including this one. */
@@ -37,6 +44,11 @@ export class PeerBook {
   readonly #penalties = new Map<PeerIdString, Penalty>();
   /** Peers that let their curation slot pass while live: not ranked until the round given. */
   readonly #skippedSlots = new Map<PeerIdString, Penalty>();
+  /** The last round each peer may curate in on the strength of a version it contributed to or curated. */
+  readonly #provenUntil = new Map<PeerIdString, number>();
+  readonly #provenRounds: number;
+  /** The latest round any proof lasts to (while no proof lasts to a round, every peer counts as proven in it). */
+  #latestProof = -Infinity;
   /** Bumped whenever the peers that may curate can have changed (liveness, delivery, penalties). */
   #epoch = 0;
   /** Our curator rank, valid while the election and eligible set are unchanged and no live peer can have timed out. */
@@ -44,9 +56,10 @@ export class PeerBook {
   /** A live peer that ranks before us in an election (so we are not its curator). */
   #outranked: { readonly election: RoundElection; readonly by: PeerIdString } | undefined;
 
-  constructor(self: PeerIdString, peerTimeoutMs: number) {
+  constructor(self: PeerIdString, peerTimeoutMs: number, provenRounds: number) {
     this.#self = self;
     this.#peerTimeoutMs = peerTimeoutMs;
+    this.#provenRounds = provenRounds;
   }
 
   // --- liveness ---------------------------------------------------------------------------
@@ -116,8 +129,29 @@ export class PeerBook {
    */
   mayCurate(peer: PeerIdString, round: number): boolean {
     const skipped = this.#skippedSlots.get(peer);
-    return !this.#missed.has(peer) && !this.isPenalised(peer, round) && (skipped === undefined || round > skipped.untilRound);
+    return this.isProven(peer, round) && !this.#missed.has(peer) && !this.isPenalised(peer, round) && (skipped === undefined || round > skipped.untilRound);
   }
+
+  /** `peer` contributed to, or curated, the version of `round` that we adopted. */
+  proved(peer: PeerIdString, round: number): void {
+    const until = round + this.#provenRounds;
+    if ((this.#provenUntil.get(peer) ?? -Infinity) >= until) return;
+    this.#provenUntil.set(peer, until);
+    this.#latestProof = Math.max(this.#latestProof, until);
+    this.#epoch++;
+  }
+
+  /**
+   * Whether `peer` has shown within the last provenRounds rounds before `round` that it delivers:
+   * a version we adopted lists it as a contributor or as its curator. A member whose deltas are
+   * never aggregated (never served, always too slow, always invalid) never curates, so it cannot
+   * hold a round for a curator deadline. While no version we adopted tells (the first round from
+   * genesis, a head caught up to without its provenance), every peer counts as proven.
+   */
+  isProven(peer: PeerIdString, round: number): boolean {
+    return this.#latestProof < round || (this.#provenUntil.get(peer) ?? -Infinity) >= round;
+  }
+
 
   /** When `peer` was last heard from, if it was. */
   lastSeen(peer: PeerIdString): number | undefined {
@@ -140,6 +174,7 @@ export class PeerBook {
   isCurator(election: RoundElection, now: number): boolean {
     const outranked = this.#outranked;
     const round = election.round;
+    if (!this.isProven(this.#self, round)) return this.rank(election, now) === 0;
     if (outranked !== undefined && outranked.election === election && this.isLive(outranked.by, now) && this.mayCurate(outranked.by, round)) return false;
     for (const [peer, seen] of this.#lastSeen) {
       if (peer !== this.#self && now - seen <= this.#peerTimeoutMs && this.mayCurate(peer, round) && election.ranksBefore(peer, this.#self)) {
@@ -150,16 +185,20 @@ export class PeerBook {
     return true;
   }
 
-  /** Our place in `election`'s curator ranking over the live peers that may curate (0: curator). */
+  /**
+   * Our place in `election`'s curator ranking over the live peers that may curate (0: curator).
+   * Unproven ourselves (§7.4), we rank after every eligible peer: the last standby.
+   */
   rank(election: RoundElection, now: number): number {
     const cached = this.#rankCache;
     if (cached !== undefined && cached.election === election && cached.epoch === this.#epoch && now <= cached.validUntil) return cached.rank;
+    const last = !this.isProven(this.#self, election.round);
     let rank = 0;
     let validUntil = Infinity;
     for (const [peer, seen] of this.#lastSeen) {
       if (peer === this.#self || now - seen > this.#peerTimeoutMs || !this.mayCurate(peer, election.round)) continue;
       validUntil = Math.min(validUntil, seen + this.#peerTimeoutMs);
-      if (election.ranksBefore(peer, this.#self)) rank++;
+      if (last || election.ranksBefore(peer, this.#self)) rank++;
     }
     this.#rankCache = { election, epoch: this.#epoch, validUntil, rank };
     return rank;
@@ -253,10 +292,11 @@ export class PeerBook {
     return penalty !== undefined && round <= penalty.untilRound;
   }
 
-  /** Forgets the offences of peers clean for CLEAN_ROUNDS rounds before `round`. */
+  /** Forgets the offences of peers clean for CLEAN_ROUNDS rounds before `round`, and proofs that ended before it. */
   forgetPenaltiesBefore(round: number): void {
     for (const book of [this.#penalties, this.#skippedSlots]) {
       for (const [peer, penalty] of book) if (penalty.untilRound < round - CLEAN_ROUNDS) book.delete(peer);
     }
+    for (const [peer, until] of this.#provenUntil) if (until < round) this.#provenUntil.delete(peer);
   }
 }

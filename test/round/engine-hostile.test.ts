@@ -131,6 +131,29 @@ describe('round engine against misbehaving members', () => {
     expect(world.versions.filter((v) => v.advert.contributors.some((c) => c.peer === lazy)).length).toBeGreaterThan(world.versions.length / 2);
   });
 
+  it('never ranks a member none of whose deltas is ever aggregated: it cannot hold a round for a curator deadline', () => {
+    const timing = { collectionWindowMs: 2000, curatorDeadlineMs: 3000, presenceIntervalMs: 200, peerTimeoutMs: 1000 };
+    const run = (attacker: boolean) => {
+      const world = new FakeFederation({ peers: 5, config: timing });
+      if (attacker) {
+        // Trains and advertises its deltas every round, never serves them, never curates.
+        world.ghosts.add(world.peers[1]!);
+        world.lazy.add(world.peers[1]!);
+      }
+      world.startAll();
+      world.runUntil(60_000);
+      return world;
+    };
+    const world = run(true);
+    const attacker = world.peers[1]!;
+    // Round 1 starts from genesis, where nobody has delivered yet and every peer may curate; from
+    // round 2 on only peers a version lists may, so it is never skipped in a slot (§7.4).
+    const skipped = world.logs.filter((l) => l.message.includes(`${attacker} was live in its curation slot and made no version`));
+    expect(skipped.map((l) => Number(/^round (\d+)/.exec(l.message)![1])).filter((round) => round > 1)).toEqual([]);
+    expect(world.versions.some((v) => v.advert.contributors.some((c) => c.peer === attacker))).toBe(false);
+    expect(Math.max(...rounds(world))).toBeGreaterThan(0.8 * Math.max(...rounds(run(false))));
+  });
+
   it('leaves out, for doubling stretches, a member whose deltas are advertised and never served', () => {
     const world = new FakeFederation({ peers: 5, config: { collectionWindowMs: 2000, curatorDeadlineMs: 1000, presenceIntervalMs: 200, peerTimeoutMs: 1000 } });
     const ghost = world.peers[3]!;

@@ -88,11 +88,13 @@ describe('round engine (curator mode)', () => {
     const world = new FakeFederation({ peers: 5, config: { cohortFraction: 1e-12 } });
     world.startAll();
     runToRound(world, 3);
-    expect(world.versions.map((v) => v.advert.round).sort()).toEqual([1, 2, 3]);
-    for (const { from, advert } of world.versions) {
-      expect(advert.contributors.map((c) => c.peer)).toEqual([from]);
-      expect(from).toBe(curatorRanking(advert.round, advert.parent, world.peers)[0]);
-    }
+    const versions = [...world.versions].sort((a, b) => a.advert.round - b.advert.round);
+    expect(versions.map((v) => v.advert.round)).toEqual([1, 2, 3]);
+    for (const { from, advert } of versions) expect(advert.contributors.map((c) => c.peer)).toEqual([from]);
+    // Round 1 is curated by the first of all peers; from then on only peers a recent version lists
+    // may curate (§7.4): with nobody ever in the cohort, that is round 1's curator.
+    expect(versions[0]!.from).toBe(curatorRanking(1, versions[0]!.advert.parent, world.peers)[0]);
+    for (const { from } of versions.slice(1)) expect(from).toBe(versions[0]!.from);
   });
 
   it('lets the first standby finish a round whose curator crashed', () => {
