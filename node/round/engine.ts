@@ -341,6 +341,7 @@ export class RoundEngine {
   #onCurateTimer(now: number, effects: Effect[]): void {
     const head = this.#head;
     if (head === undefined || this.#finished) return;
+    this.#pullEntitledChildren(now, effects);
     this.#maybeCurate(now, effects);
     const election = this.#currentElection();
     const rank = this.#peers.isCurator(election, now) ? 0 : this.#peers.rank(election, now);
@@ -466,8 +467,20 @@ export class RoundEngine {
     this.#maybeCurate(now, effects);
   }
 
-  /** Keeps a version advert within the version book's bounds; a sender that equivocates is penalised. */
-  #keepVersion(from: PeerIdString, advert: VersionAdvert, effects: Effect[]): boolean {
+  /**
+   * Keeps a version advert within the version book's bounds; a sender that equivocates is
+   * penalised. Of two adverts for one version, the one its claimed curator published itself is
+   * kept, and of two such, the one whose curator is entitled (§7.4): a peer that re-publishes a
+   * version as its own is not recorded as its curator.
+   */
+  #keepVersion(from: PeerIdString, advert: VersionAdvert, now: number, effects: Effect[]): boolean {
+    const known = this.#versions.get(advert.hash);
+    if (known !== undefined) {
+      const firstHand = (claim: { readonly from: PeerIdString; readonly advert: VersionAdvert }) => claim.advert.curator !== undefined && claim.from === claim.advert.curator;
+      const claim = { from, advert };
+      if (firstHand(claim) && (!firstHand(known) || (!this.#entitled(known.advert.curator!, now) && this.#entitled(advert.curator!, now)))) this.#versions.set(advert.hash, claim);
+      return true;
+    }
     const result = this.#versions.keep(from, advert);
     if (!result.kept) {
       const until = this.#peers.penalise(from, this.round);
@@ -492,7 +505,7 @@ export class RoundEngine {
       return;
     }
     if (advert.hash === head.hash || head.merged.includes(advert.hash) || advert.round < head.round) return;
-    if (!this.#keepVersion(from, advert, effects)) return;
+    if (!this.#keepVersion(from, advert, now, effects)) return;
     if (advert.round > head.round) {
       const pending = this.#fetching.get(advert.hash);
       if (pending !== undefined) {
@@ -525,11 +538,39 @@ export class RoundEngine {
     if (head === undefined || known === undefined || known.advert.round <= head.round || this.#fetching.has(hash)) return;
     const { advert, from } = known;
     const child = advert.round === head.round + 1 && this.#acceptsBase(advert.parent);
-    if (!child && !this.#vouched(hash, advert.round, now)) return;
+    // A child is pulled on its curator's own advert if that curator is entitled by now (else it
+    // waits for the slot that entitles it); a re-published or curator-less child, like any other
+    // version, once two peers vouch for it.
+    const onCuratorsWord = child && advert.curator !== undefined && from === advert.curator && this.#entitled(advert.curator, now);
+    if (!onCuratorsWord && !this.#vouched(hash, advert.round, now)) return;
     if (this.#pullingRound(advert.round + 1)) return;
     this.#fetching.set(hash, { head: headFromAdvert(advert), from });
     const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
     effects.push({ type: 'fetch-version', hash, round: advert.round, holders: this.#peers.holdersOf(hash, from, this.round), bytes: advert.bytes, ...patch });
+  }
+
+  /**
+   * Whether `curator` may have made the current round's version by `now` (§7.4, entitlement):
+   * with `k` the peers it ranks after — live (this one included) and proven for the round, before
+   * it in the ranking if it is proven, all of them if it is not — rank 0 and 1 always (one rank of
+   * tolerance for views that differ), rank k ≥ 2 once slot k − 1 has opened. Local judgments
+   * (penalties, missed rounds, skipped slots) are left out: they differ between peers.
+   */
+  #entitled(curator: PeerIdString, now: number): boolean {
+    const election = this.#currentElection();
+    const round = election.round;
+    const proven = this.#peers.isProven(curator, round);
+    let rank = 0;
+    for (const peer of this.livePeers(now)) {
+      if (peer !== curator && this.#peers.isProven(peer, round) && (!proven || election.ranksBefore(peer, curator))) rank++;
+    }
+    return rank <= 1 || now >= this.#slotOpensAt(rank - 1);
+  }
+
+  /** Pulls the children of the head that were waiting for their curator's slot, now that another slot opened. */
+  #pullEntitledChildren(now: number, effects: Effect[]): void {
+    const round = this.round;
+    for (const { advert } of [...this.#versions.values()]) if (advert.round === round) this.#pullIfVouched(advert.hash, now, effects);
   }
 
   /** All known versions of the head's round with the head's parent, as merge leaves. */

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { allFinite, decodeWeights } from '../../node/learn/weights/index.ts';
 import { hashBytes } from '../../node/store/blobs.ts';
 import type { TaskManifest } from '../../node/task/manifest.ts';
-import { addressesOf, ghostHash, HostilePeer, nanVersion, versionFlood, wrongShapeStateVersion, zeroDelta, type HonestView } from '../support/hostile-peer.ts';
+import { addressesOf, ghostHash, HostilePeer, nanVersion, validVersionOfRound, versionFlood, wrongShapeStateVersion, zeroDelta, type HonestView } from '../support/hostile-peer.ts';
 import { testFederation, testTask, waitFor, type TestFederation } from '../federation/helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -168,6 +168,30 @@ describe('a hostile member cannot end or stall a federation', () => {
       expect(head.hash).not.toBe(poisonedHash);
       expect(allFinite(decodeWeights((await peer.store.blobs.get(head.hash))!).values)).toBe(-1);
     }
+  });
+
+  it('a valid version published out of turn by a member not entitled to curate is never pulled or adopted', async () => {
+    const { world, attacker, genesis } = await honestThreeAndHostile(task({ collectionWindowMs: 3000, curatorDeadlineMs: 4000 }));
+    // It takes part (presence) but none of its deltas is in a version: unproven, it ranks after the
+    // three honest peers, entitled only once slot 2 opens (window + 2 deadlines = 11 s into a round).
+    attacker.startPresence(300);
+    const offered = new Set<string>();
+    const hijack = (view: HonestView) => {
+      const blob = validVersionOfRound(genesis, view.round + 1, view.round);
+      const hash = hashBytes(blob);
+      offered.add(hash);
+      attacker.serve(hash, { kind: 'bytes', bytes: blob });
+      void attacker
+        .publish({ kind: 'version', round: view.round + 1, hash, parent: view.head, bytes: blob.byteLength, contributors: [{ peer: attacker.id, delta: ghostHash(`hijack ${view.round}`), samples: 100 }], merged: [], curator: attacker.id })
+        .catch(() => {});
+    };
+    const start = honestRound(world);
+    cleanups.push(attacker.onRound(hijack));
+    hijack(attacker.view!);
+    const adoptedHijack = () => world.events.some(({ event }) => event.type === 'adopted' && (offered.has(event.head.hash) || event.head.curator === attacker.id));
+    await waitFor(world, () => honestRound(world) >= start + 5 || adoptedHijack(), 25_000, `five more honest rounds after round ${start}`);
+    expect(adoptedHijack()).toBe(false);
+    expect([...offered].filter((hash) => (attacker.requests.get(hash) ?? 0) > 0)).toEqual([]);
   });
 
   it('a version whose server-state/0 tensor has the wrong shape is never adopted, and rounds go on', async () => {

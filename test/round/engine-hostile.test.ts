@@ -13,8 +13,9 @@ const hash = (c: string | number) => String(c).padStart(64, '0').slice(-64);
 const config: EngineConfig = { self: 'a', task: 't', cohortFraction: 1, minPeers: 2, collectionWindowMs: 1000, curatorDeadlineMs: 2000, presenceIntervalMs: 500, peerTimeoutMs: 1500 };
 const head2: Head = { round: 2, hash: hash('2'), parent: hash('1'), contributors: [], merged: [], curator: 'b', bytes: 1 };
 
-function version(round: number, h: string, parent: string, sentAt: number): VersionAdvert {
-  return { kind: 'version', task: 't', round, hash: h, parent, bytes: 800_000, contributors: [{ peer: 'm', delta: hash('d'), samples: 1 }], merged: [], sentAt };
+/** A version advert; `curator`: the peer it names as its curator (a child is pulled on its curator's own advert). */
+function version(round: number, h: string, parent: string, sentAt: number, curator?: string): VersionAdvert {
+  return { kind: 'version', task: 't', round, hash: h, parent, bytes: 800_000, contributors: [{ peer: 'm', delta: hash('d'), samples: 1 }], merged: [], sentAt, ...(curator === undefined ? {} : { curator }) };
 }
 
 function presence(round: number, head: string, sentAt: number) {
@@ -44,7 +45,7 @@ describe('round engine against misbehaving members', () => {
     // Its own presence advert for that head is still one voice.
     expect(pulls(engine.handle({ type: 'advert', now: 150, from: 'm', advert: presence(far, hash('f'), 150) }))).toEqual([]);
     // A child of our head is a chain link: pulled on its advert.
-    expect(pulls(engine.handle({ type: 'advert', now: 200, from: 'b', advert: version(3, hash('3'), hash('2'), 200) }))).toEqual([hash('3')]);
+    expect(pulls(engine.handle({ type: 'advert', now: 200, from: 'b', advert: version(3, hash('3'), hash('2'), 200, 'b') }))).toEqual([hash('3')]);
     // An honest peer vouching for the far head makes two voices: it is pulled (issue 12 checks the chain itself).
     engine.handle({ type: 'fetch-failed', now: 250, hash: hash('3'), reason: 'gone' });
     expect(pulls(engine.handle({ type: 'advert', now: 300, from: 'c', advert: presence(far, hash('f'), 300) }))).toEqual([hash('f')]);
@@ -58,7 +59,7 @@ describe('round engine against misbehaving members', () => {
 
   it('never pulls an invalid version again and ignores its advertiser for a while', () => {
     const engine = engineAtRound2();
-    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'm', advert: version(3, hash('n'), hash('2'), 100) }))).toEqual([hash('n')]);
+    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'm', advert: version(3, hash('n'), hash('2'), 100, 'm') }))).toEqual([hash('n')]);
     const failed = engine.handle({ type: 'fetch-failed', now: 150, hash: hash('n'), reason: 'weight 7 of the version is NaN', invalid: true });
     expect(failed.some((e) => e.type === 'log' && e.message.includes('m advertised it'))).toBe(true);
     // Advertised again by an honest peer: still never pulled again.
@@ -69,7 +70,7 @@ describe('round engine against misbehaving members', () => {
     engine.handle({ type: 'advert', now: 260, from: 'm', advert: { kind: 'delta', task: 't', round: 3, base: hash('2'), delta: hash('md'), bytes: 1, samples: 1, metrics: { loss: 1, accuracy: 0 }, sentAt: 260 } });
     expect(engine.expected(300)).not.toContain('m');
     // An honest curator's version is adopted as usual.
-    expect(pulls(engine.handle({ type: 'advert', now: 300, from: 'b', advert: version(3, hash('3'), hash('2'), 300) }))).toEqual([hash('3')]);
+    expect(pulls(engine.handle({ type: 'advert', now: 300, from: 'b', advert: version(3, hash('3'), hash('2'), 300, 'b') }))).toEqual([hash('3')]);
   });
 
   it('keeps at most two versions per sender per round, and a bounded number in all', () => {
@@ -232,10 +233,40 @@ describe('round engine against misbehaving members', () => {
 
   it('records the curator a version advert names, not the peer that re-published it', () => {
     const engine = engineAtRound2();
-    const republished = { ...version(3, hash('3'), hash('2'), 100), curator: 'b' };
-    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'c', advert: republished }))).toEqual([hash('3')]);
+    const republished = version(3, hash('3'), hash('2'), 100, 'b');
+    // Re-published by c: one voice, not its curator's own advert; b's presence on it makes two.
+    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'c', advert: republished }))).toEqual([]);
+    expect(pulls(engine.handle({ type: 'advert', now: 120, from: 'b', advert: presence(3, hash('3'), 120) }))).toEqual([hash('3')]);
     const adopted = engine.handle({ type: 'fetched', now: 150, hash: hash('3') }).find((e) => e.type === 'adopt') as Extract<Effect, { type: 'adopt' }>;
     expect(adopted.head.curator).toBe('b');
+  });
+
+  it('waits for the slot that entitles a curator before pulling its version, and records the entitled curator of a re-published one', () => {
+    // b curated round 2 from c's and d's deltas: b, c, d are proven for round 3; m and we are not.
+    const engine = new RoundEngine(config);
+    engine.handle({ type: 'start', now: 0, head: { ...head2, contributors: [{ peer: 'c', delta: hash('dc'), samples: 1 }, { peer: 'd', delta: hash('dd'), samples: 1 }] } });
+    for (const peer of ['b', 'c', 'd', 'm']) engine.handle({ type: 'advert', now: 10, from: peer, advert: presence(2, hash('2'), 10) });
+    const keepLive = (now: number) => { for (const peer of ['b', 'c', 'd', 'm']) engine.handle({ type: 'advert', now, from: peer, advert: presence(2, hash('2'), now) }); };
+    // Slot k opens at 1000 + 2000·k. Unproven, m ranks after b, c and d (rank 3): entitled from slot 2 (5 s).
+    keepLive(2900);
+    expect(pulls(engine.handle({ type: 'advert', now: 3000, from: 'm', advert: version(3, hash('3'), hash('2'), 3000, 'm') }))).toEqual([]);
+    expect(pulls(engine.handle({ type: 'advert', now: 3010, from: 'm', advert: version(3, hash('y'), hash('2'), 3010, 'm') }))).toEqual([]);
+    // b publishes the same version as its own: b ranks at most 2, entitled once slot 1 opened (3 s).
+    expect(pulls(engine.handle({ type: 'advert', now: 3100, from: 'b', advert: version(3, hash('3'), hash('2'), 3100, 'b') }))).toEqual([hash('3')]);
+    const adopted = engine.handle({ type: 'fetched', now: 3200, hash: hash('3') }).find((e) => e.type === 'adopt') as Extract<Effect, { type: 'adopt' }>;
+    expect(adopted.head.curator).toBe('b');
+  });
+
+  it('pulls a version deferred for its curator\'s slot once that slot opens', () => {
+    const engine = new RoundEngine(config);
+    engine.handle({ type: 'start', now: 0, head: { ...head2, contributors: [{ peer: 'c', delta: hash('dc'), samples: 1 }, { peer: 'd', delta: hash('dd'), samples: 1 }] } });
+    const keepLive = (now: number) => { for (const peer of ['b', 'c', 'd', 'm']) engine.handle({ type: 'advert', now, from: peer, advert: presence(2, hash('2'), now) }); };
+    keepLive(10);
+    expect(pulls(engine.handle({ type: 'advert', now: 100, from: 'm', advert: version(3, hash('y'), hash('2'), 100, 'm') }))).toEqual([]);
+    keepLive(2900);
+    expect(pulls(engine.handle({ type: 'timer', now: 3001, timer: 'curate' }))).toEqual([]);
+    keepLive(4900);
+    expect(pulls(engine.handle({ type: 'timer', now: 5001, timer: 'curate' }))).toEqual([hash('y')]);
   });
 
   it('publishes its head\'s advert again for a peer that joined after the head and announces it (it may lack its provenance)', () => {

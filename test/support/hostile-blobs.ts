@@ -4,6 +4,7 @@
  * version blob, so every check of the format passes and only what they hold is wrong.
  */
 import { decodeWeights, encodeWeights, type WeightsEncoding, type WeightsManifest } from '../../node/learn/weights/index.ts';
+import { ROUND_PREFIX } from '../../node/peer/version-blob.ts';
 import { hashBytes } from '../../node/store/blobs.ts';
 import type { Hash } from '../../protocols/messages.ts';
 
@@ -41,6 +42,18 @@ export function perturbedVersion(genesis: Uint8Array, index: number): Uint8Array
   const moved = values.slice();
   moved[0] = (moved[0] ?? 0) + (index + 1) / 1000;
   return versionBlob(manifest, moved);
+}
+
+/**
+ * A valid version of round `round` (the round tag renamed): the starting weights with one value
+ * moved by `index + 1` thousandths. Everything about it checks out; only its author is wrong.
+ */
+export function validVersionOfRound(genesis: Uint8Array, round: number, index = 0): Uint8Array {
+  const { manifest, values } = modelOf(genesis);
+  const tensors = manifest.tensors.map((tensor) => (tensor.name.startsWith(ROUND_PREFIX) ? { ...tensor, name: `${ROUND_PREFIX}${round}` } : tensor));
+  const moved = values.slice();
+  moved[0] = (moved[0] ?? 0) + (index + 1) / 1000;
+  return versionBlob({ tensors }, moved);
 }
 
 /**

@@ -30,7 +30,7 @@ import { advertTopic } from '../../protocols/adverts/topic.ts';
 import { BLOB_PROTOCOL, decodeRequest, encodeResponseHeader, encodeVarint, FrameDecoder, MAX_CHUNK_BYTES, REQUEST_BODY_BYTES } from '../../protocols/blob/wire.ts';
 import type { Advert, DeltaAdvert, Hash, PresenceAdvert, VersionAdvert } from '../../protocols/messages.ts';
 
-export { ghostHash, modelOf, nanVersion, perturbedVersion, versionBlob, versionFlood, wrongShapeStateVersion, zeroDelta } from './hostile-blobs.ts';
+export { ghostHash, modelOf, nanVersion, perturbedVersion, validVersionOfRound, versionBlob, versionFlood, wrongShapeStateVersion, zeroDelta } from './hostile-blobs.ts';
 
 /** What a blob request for one hash gets. */
 export type BlobBehaviour =
