@@ -1,6 +1,7 @@
 /**
  * The round engine in curator mode: a pure state machine (see events.ts). One instance per
- * peer per task. Rules (docs/PROTOCOL.md, "Rounds"):
+ * peer per task. It owns the head, the round's timing and curation; following the chain of
+ * versions (pulls, catch-up, merges) is chain-follower.ts. Rules (docs/PROTOCOL.md, "Rounds"):
  *
  * - Round R trains from head version R−1. Cohort members (election.ts) train and advertise deltas.
  * - Curation slots: slot k opens at T_k = roundStart + collectionWindow + k·curatorDeadline and
@@ -17,11 +18,12 @@
  *   could not be pulled or was invalid is left out for a while; a member that missed its last
  *   expected round is not waited for; a sender keeps at most two versions per round (§7.14).
  */
-import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, VersionAdvert } from '../../protocols/messages.ts';
+import type { Advert, DeltaAdvert, Hash, PeerIdString } from '../../protocols/messages.ts';
+import { ChainFollower } from './chain-follower.ts';
 import { RoundElection } from './election.ts';
-import type { DeltaOffer, Effect, EngineEvent, Head, MergeLeaf, RejectedDelta } from './events.ts';
+import type { DeltaOffer, Effect, EngineEvent, Head, RejectedDelta } from './events.ts';
 import { PeerBook, provenRounds } from './peer-book.ts';
-import { advertOfHead, headFromAdvert, MAX_KNOWN_VERSIONS, VersionBook } from './version-book.ts';
+import { advertOfHead } from './version-book.ts';
 
 export { MAX_KNOWN_VERSIONS } from './version-book.ts';
 
@@ -45,18 +47,10 @@ export interface EngineConfig {
   readonly targetAccuracy?: number;
 }
 
-/** A version being pulled: what adopting it would make the head, and whose advert asked for it. */
-interface PendingPull {
-  readonly head: Head;
-  readonly from: PeerIdString;
-}
-
 /** An open delta is announced again after this many presence intervals without a version (at most half the window). */
 const REANNOUNCE_AFTER_INTERVALS = 3;
 /** The straggler grace floor of an aggregation's pulls (§7.8) is this share of the collection window. */
 const STRAGGLER_GRACE_SHARE_OF_WINDOW = 1 / 16;
-
-const samplesOf = (contributors: readonly Contributor[]) => contributors.reduce((sum, c) => sum + c.samples, 0);
 
 export class RoundEngine {
   readonly config: EngineConfig;
@@ -66,27 +60,40 @@ export class RoundEngine {
   #startedAt = 0;
   #training = false;
   #curating = false;
-  #merging = false;
   #finished = false;
   readonly #peers: PeerBook;
-  readonly #versions = new VersionBook();
+  /** Version adverts, pulls, catch-up and merges (chain-follower.ts). */
+  readonly #chain: ChainFollower;
   /** Deltas for the round after the head, by sender. */
   #deltas = new Map<PeerIdString, DeltaAdvert>();
   /** Deltas for the round after that (from peers that adopted the next version before us). */
   #early = new Map<PeerIdString, DeltaAdvert>();
-  /** Versions being pulled. */
-  readonly #fetching = new Map<Hash, PendingPull>();
   /** Senders whose delta was cut from an aggregation as a straggler and is still being pulled: delta by sender. */
   readonly #latePulls = new Map<PeerIdString, Hash>();
-  /** "theirHead>ourHead" pairs we re-published our head's advert for. */
-  readonly #republishedFor = new Set<string>();
-  /** The round in which we last said the known-version cap was reached (said once a round). */
-  #capLoggedRound = -1;
   #election: RoundElection | undefined;
 
   constructor(config: EngineConfig) {
     this.config = config;
     this.#peers = new PeerBook(config.self, config.peerTimeoutMs, provenRounds(config.cohortFraction));
+    this.#chain = new ChainFollower({
+      self: config.self,
+      task: config.task,
+      peers: this.#peers,
+      head: () => this.#head,
+      round: () => this.round,
+      roundStartedAt: () => this.#roundStartedAt,
+      election: () => this.#currentElection(),
+      livePeers: (now) => this.livePeers(now),
+      acceptsBase: (hash) => this.#acceptsBase(hash),
+      slotOpensAt: (rank) => this.#slotOpensAt(rank),
+      adopt: (head, now, effects, announce) => this.#adopt(head, now, effects, announce),
+      fillProvenance: (head) => {
+        this.#head = head;
+        this.#recordProofs(head);
+      },
+      markSkippedSlots: (next, now, effects) => this.#markSkippedSlots(next, now, effects),
+      maybeCurate: (now, effects) => this.#maybeCurate(now, effects),
+    });
   }
 
   get head(): Head | undefined {
@@ -95,7 +102,7 @@ export class RoundEngine {
 
   /** Version adverts kept (of the head's round and later), for diagnostics and tests. */
   get knownVersions(): number {
-    return this.#versions.size;
+    return this.#chain.knownVersions;
   }
 
   /** The round being trained and curated now (head round + 1). */
@@ -176,17 +183,17 @@ export class RoundEngine {
         this.#onLateDelta(event, effects);
         break;
       case 'merged':
-        this.#onMerged(event, effects);
+        this.#chain.onMerged(event, effects);
         break;
       case 'merge-failed':
-        this.#merging = false;
+        this.#chain.mergeFailed();
         effects.push({ type: 'log', level: 'warn', message: `merging round ${event.round} versions ${event.leaves.join(', ')} failed: ${event.reason}` });
         break;
       case 'fetched':
-        this.#onFetched(event.hash, event.now, effects);
+        this.#chain.onFetched(event.hash, event.now, effects);
         break;
       case 'fetch-failed':
-        this.#onFetchFailed(event, effects);
+        this.#chain.onFetchFailed(event, effects);
         break;
       default: {
         const unknown: never = event;
@@ -206,7 +213,7 @@ export class RoundEngine {
     if (previous !== undefined && head.round === previous.round + 1) this.#recordMisses(now, head);
     this.#head = head;
     this.#recordProofs(head);
-    this.#versions.delete(head.hash);
+    this.#chain.adopted(head.hash);
     this.#peers.addHolder(head.hash, this.config.self);
     if (announce) effects.push({ type: 'adopt', head });
     const sameRoundMerge = previous !== undefined && head.merged.length > 0 && previous.round === head.round;
@@ -242,12 +249,10 @@ export class RoundEngine {
    */
   #forgetOldRounds(): void {
     const head = this.#head!;
-    this.#versions.forgetBefore(head.round);
-    const wanted = new Set<Hash>([head.hash, ...head.merged, ...this.#versions.hashes(), ...this.#fetching.keys()]);
+    const wanted = new Set<Hash>([head.hash, ...head.merged, ...this.#chain.forgetBefore(head.round)]);
     for (const advert of this.#deltas.values()) wanted.add(advert.delta);
     this.#peers.keepHoldersOf(wanted);
     this.#peers.forgetPenaltiesBefore(head.round + 1);
-    this.#republishedFor.clear();
   }
 
   #startRound(now: number, effects: Effect[]): void {
@@ -309,7 +314,7 @@ export class RoundEngine {
     // A version of this round or a later one is on its way: aggregating would fork the chain
     // (a peer restarted from an old checkpoint made its own version before catching up).
     const head = this.#head!;
-    if (this.#pullingRound(head.round + 1)) return;
+    if (this.#chain.pullingRound(head.round + 1)) return;
     // Before the first standby slot opens only the curator may act; the full rank is needed after.
     const election = this.#currentElection();
     const curator = this.#peers.isCurator(election, now);
@@ -341,7 +346,7 @@ export class RoundEngine {
   #onCurateTimer(now: number, effects: Effect[]): void {
     const head = this.#head;
     if (head === undefined || this.#finished) return;
-    this.#pullEntitledChildren(now, effects);
+    this.#chain.pullEntitledChildren(now, effects);
     this.#maybeCurate(now, effects);
     const election = this.#currentElection();
     const rank = this.#peers.isCurator(election, now) ? 0 : this.#peers.rank(election, now);
@@ -355,12 +360,6 @@ export class RoundEngine {
     effects.push({ type: 'set-timer', timer: 'curate', delayMs: this.config.curatorDeadlineMs });
   }
 
-  /** Whether a version of round `atLeast` or later is being pulled. */
-  #pullingRound(atLeast: number): boolean {
-    for (const pending of this.#fetching.values()) if (pending.head.round >= atLeast) return true;
-    return false;
-  }
-
   #onAdvert(from: PeerIdString, advert: Advert, now: number, effects: Effect[]): void {
     if (advert.task !== this.config.task) return;
     this.#peers.heard(from, now);
@@ -369,7 +368,7 @@ export class RoundEngine {
         this.#peers.setRound(from, advert.round, now);
         this.#peers.addHolder(advert.head, from);
         this.#peers.vouch(advert.head, advert.round, from);
-        this.#onPresence(from, advert.round, advert.head, now, effects);
+        this.#chain.onPresence(from, advert.round, advert.head, now, effects);
         break;
       case 'delta':
         this.#peers.raiseRound(from, advert.round - 1, now);
@@ -378,78 +377,19 @@ export class RoundEngine {
         this.#peers.addHolder(advert.base, from); // it trained from the base, so it holds it
         this.#peers.vouch(advert.base, advert.round - 1, from);
         this.#onDelta(from, advert, now, effects);
-        this.#pullIfVouched(advert.base, now, effects);
+        this.#chain.pullIfVouched(advert.base, now, effects);
         break;
       case 'version':
         this.#peers.raiseRound(from, advert.round, now);
         this.#peers.addHolder(advert.hash, from);
         this.#peers.vouch(advert.hash, advert.round, from);
-        this.#onVersion(from, advert, now, effects);
+        this.#chain.onVersion(from, advert, now, effects);
         break;
       default: {
         const unknown: never = advert;
         throw new Error(`unknown advert ${JSON.stringify(unknown)}`);
       }
     }
-  }
-
-  /**
-   * Whether version `hash` of `round`, not a child of the head, may be pulled: two other peers
-   * vouch for it as that round's version (announced it as their head, built a delta on it, or
-   * advertised it), or every other live peer does when fewer than two are live. One member's word
-   * never moves a peer.
-   */
-  #vouched(hash: Hash, round: number, now: number): boolean {
-    const others = this.livePeers(now).length - 1;
-    return this.#peers.vouchers(hash, round) >= Math.max(1, Math.min(2, others));
-  }
-
-  #onPresence(from: PeerIdString, round: number, hash: Hash, now: number, effects: Effect[]): void {
-    const head = this.#head;
-    if (head === undefined) return;
-    if (hash === head.hash) {
-      this.#republishForNewcomer(from, now, effects);
-      return;
-    }
-    if (head.merged.includes(hash)) return;
-    if (round <= head.round) {
-      // The peer is behind or on a sibling branch (a partition healed?) and may have missed our
-      // head's advert while cut off: publish it again, once per head of theirs.
-      const key = `${hash}>${head.hash}`;
-      const advert = advertOfHead(head, this.config.task, now);
-      if (advert !== undefined && !this.#republishedFor.has(key)) {
-        this.#republishedFor.add(key);
-        effects.push({ type: 'publish', advert });
-      }
-      return;
-    }
-    const known = this.#versions.get(hash);
-    if (known !== undefined) {
-      this.#pullIfVouched(hash, now, effects);
-      return;
-    }
-    if (this.#fetching.has(hash) || this.#pullingRound(round) || this.#versions.isRejected(hash)) return;
-    if (this.#peers.isPenalised(from, this.round) || !this.#vouched(hash, round, now)) return;
-    // Peers ahead of us vouch for a head whose version advert we missed: pull it to catch up.
-    this.#fetching.set(hash, { head: { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 }, from });
-    effects.push({ type: 'log', level: 'info', message: `catching up: ${from} is at round ${round}, we are at ${head.round}` });
-    effects.push({ type: 'fetch-version', hash, round, holders: this.#peers.holdersOf(hash, from, this.round) });
-  }
-
-  /**
-   * A peer that joined or restarted after we adopted our head announces that head: it caught up
-   * to it from presence adverts alone, after its version advert went out, and could never record
-   * it. The head's curator publishes the advert again, once per such peer and head.
-   */
-  #republishForNewcomer(from: PeerIdString, now: number, effects: Effect[]): void {
-    const head = this.#head!;
-    const joined = this.#peers.joinedAt(from);
-    if (head.curator !== this.config.self || joined === undefined || joined <= this.#roundStartedAt) return;
-    const key = `${from}>${head.hash}`;
-    const advert = advertOfHead(head, this.config.task, now);
-    if (advert === undefined || this.#republishedFor.has(key)) return;
-    this.#republishedFor.add(key);
-    effects.push({ type: 'publish', advert });
   }
 
   #onDelta(from: PeerIdString, advert: DeltaAdvert, now: number, effects: Effect[]): void {
@@ -465,132 +405,6 @@ export class RoundEngine {
     }
     this.#deltas.set(from, advert);
     this.#maybeCurate(now, effects);
-  }
-
-  /**
-   * Keeps a version advert within the version book's bounds; a sender that equivocates is
-   * penalised. Of two adverts for one version, the one its claimed curator published itself is
-   * kept, and of two such, the one whose curator is entitled (§7.4): a peer that re-publishes a
-   * version as its own is not recorded as its curator.
-   */
-  #keepVersion(from: PeerIdString, advert: VersionAdvert, now: number, effects: Effect[]): boolean {
-    const known = this.#versions.get(advert.hash);
-    if (known !== undefined) {
-      const firstHand = (claim: { readonly from: PeerIdString; readonly advert: VersionAdvert }) => claim.advert.curator !== undefined && claim.from === claim.advert.curator;
-      const claim = { from, advert };
-      if (firstHand(claim) && (!firstHand(known) || (!this.#entitled(known.advert.curator!, now) && this.#entitled(advert.curator!, now)))) this.#versions.set(advert.hash, claim);
-      return true;
-    }
-    const result = this.#versions.keep(from, advert);
-    if (!result.kept) {
-      const until = this.#peers.penalise(from, this.round);
-      effects.push({ type: 'log', level: 'warn', message: `${from} advertised a third version for round ${advert.round}; ignored, and its adverts are ignored until round ${until}` });
-      return false;
-    }
-    if (result.evicted !== undefined && this.#capLoggedRound !== this.round) {
-      this.#capLoggedRound = this.round;
-      effects.push({ type: 'log', level: 'warn', message: `${MAX_KNOWN_VERSIONS} version adverts pending; dropped the oldest of ${result.evicted.from}, which sent ${result.evicted.held}` });
-    }
-    return true;
-  }
-
-  #onVersion(from: PeerIdString, advert: VersionAdvert, now: number, effects: Effect[]): void {
-    const head = this.#head;
-    if (head === undefined || this.#versions.isRejected(advert.hash) || this.#peers.isPenalised(from, this.round)) return;
-    if (advert.hash === head.hash && head.parent === undefined && head.round === advert.round) {
-      // We caught up to this version without its advert: now we know where it came from.
-      this.#head = headFromAdvert(advert);
-      this.#recordProofs(this.#head);
-      effects.push({ type: 'adopt', head: this.#head });
-      return;
-    }
-    if (advert.hash === head.hash || head.merged.includes(advert.hash) || advert.round < head.round) return;
-    if (!this.#keepVersion(from, advert, now, effects)) return;
-    if (advert.round > head.round) {
-      const pending = this.#fetching.get(advert.hash);
-      if (pending !== undefined) {
-        this.#fetching.set(advert.hash, { head: headFromAdvert(advert), from: pending.from }); // now with its provenance
-        return;
-      }
-      this.#pullIfVouched(advert.hash, now, effects);
-      return;
-    }
-    if (advert.parent !== head.parent) return;
-    if (advert.merged.length === 0) {
-      this.#mergeSiblings(advert.round, advert.parent, effects);
-      return;
-    }
-    // Another peer's merge of our round: pull it if it covers every version we hold of the round.
-    const ourLeaves = head.merged.length > 0 ? head.merged : [head.hash];
-    if (ourLeaves.every((leaf) => advert.merged.includes(leaf)) && !this.#fetching.has(advert.hash)) {
-      this.#fetching.set(advert.hash, { head: headFromAdvert(advert), from });
-      effects.push({ type: 'fetch-version', hash: advert.hash, round: advert.round, holders: this.#peers.holdersOf(advert.hash, from, this.round), bytes: advert.bytes });
-    }
-  }
-
-  /**
-   * Pulls known version `hash` of a later round if it may be: a child of the head on its
-   * advert's word, anything else once vouched for (see #vouched); one later-round pull at a time.
-   */
-  #pullIfVouched(hash: Hash, now: number, effects: Effect[]): void {
-    const head = this.#head;
-    const known = this.#versions.get(hash);
-    if (head === undefined || known === undefined || known.advert.round <= head.round || this.#fetching.has(hash)) return;
-    const { advert, from } = known;
-    const child = advert.round === head.round + 1 && this.#acceptsBase(advert.parent);
-    // A child is pulled on its curator's own advert if that curator is entitled by now (else it
-    // waits for the slot that entitles it); a re-published or curator-less child, like any other
-    // version, once two peers vouch for it.
-    const onCuratorsWord = child && advert.curator !== undefined && from === advert.curator && this.#entitled(advert.curator, now);
-    if (!onCuratorsWord && !this.#vouched(hash, advert.round, now)) return;
-    if (this.#pullingRound(advert.round + 1)) return;
-    this.#fetching.set(hash, { head: headFromAdvert(advert), from });
-    const patch = advert.patch === undefined ? {} : { patch: { hash: advert.patch, base: advert.parent } };
-    effects.push({ type: 'fetch-version', hash, round: advert.round, holders: this.#peers.holdersOf(hash, from, this.round), bytes: advert.bytes, ...patch });
-  }
-
-  /**
-   * Whether `curator` may have made the current round's version by `now` (§7.4, entitlement):
-   * with `k` the peers it ranks after — live (this one included) and proven for the round, before
-   * it in the ranking if it is proven, all of them if it is not — rank 0 and 1 always (one rank of
-   * tolerance for views that differ), rank k ≥ 2 once slot k − 1 has opened. Local judgments
-   * (penalties, missed rounds, skipped slots) are left out: they differ between peers.
-   */
-  #entitled(curator: PeerIdString, now: number): boolean {
-    const election = this.#currentElection();
-    const round = election.round;
-    const proven = this.#peers.isProven(curator, round);
-    let rank = 0;
-    for (const peer of this.livePeers(now)) {
-      if (peer !== curator && this.#peers.isProven(peer, round) && (!proven || election.ranksBefore(peer, curator))) rank++;
-    }
-    return rank <= 1 || now >= this.#slotOpensAt(rank - 1);
-  }
-
-  /** Pulls the children of the head that were waiting for their curator's slot, now that another slot opened. */
-  #pullEntitledChildren(now: number, effects: Effect[]): void {
-    const round = this.round;
-    for (const { advert } of [...this.#versions.values()]) if (advert.round === round) this.#pullIfVouched(advert.hash, now, effects);
-  }
-
-  /** All known versions of the head's round with the head's parent, as merge leaves. */
-  #mergeSiblings(round: number, parent: Hash, effects: Effect[]): void {
-    const head = this.#head!;
-    const leaves = new Map<Hash, MergeLeaf>();
-    const addLeaf = (hash: Hash, contributors: readonly Contributor[]) => leaves.set(hash, { hash, samples: samplesOf(contributors), holders: this.#peers.allHolders(hash) });
-    if (head.merged.length === 0) addLeaf(head.hash, head.contributors);
-    for (const leaf of head.merged) {
-      const known = this.#versions.get(leaf);
-      if (known !== undefined) addLeaf(leaf, known.advert.contributors);
-    }
-    for (const { advert, from } of this.#versions.values()) {
-      if (advert.round === round && advert.parent === parent && advert.merged.length === 0 && !this.#peers.isPenalised(from, this.round)) addLeaf(advert.hash, advert.contributors);
-    }
-    const sorted = [...leaves.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1));
-    if (sorted.length < 2 || this.#merging) return;
-    this.#merging = true;
-    effects.push({ type: 'log', level: 'warn', message: `round ${round} has ${sorted.length} versions with one parent (a partition healed?): merging them` });
-    effects.push({ type: 'merge', round, parent, leaves: sorted });
   }
 
   #onTrained(event: Extract<EngineEvent, { type: 'trained' }>, effects: Effect[]): void {
@@ -673,8 +487,8 @@ export class RoundEngine {
       this.#markSkippedSlots(ours, event.now, effects);
       this.#adopt(ours, event.now, effects, true);
     } else if (head !== undefined && head.round === event.round && head.parent === event.base) {
-      this.#versions.set(event.version, { advert, from: this.config.self });
-      this.#mergeSiblings(event.round, event.base, effects);
+      this.#chain.keepOwn(advert);
+      this.#chain.mergeSiblings(event.round, event.base, effects);
     }
   }
 
@@ -690,46 +504,6 @@ export class RoundEngine {
       this.#penaliseRejected(event.round, [{ peer: event.peer, delta: event.delta, reason: `${event.failure} (after it was cut as a straggler)` }], effects);
     }
     if (this.#head !== undefined) this.#maybeCurate(event.now, effects);
-  }
-
-  #onMerged(event: Extract<EngineEvent, { type: 'merged' }>, effects: Effect[]): void {
-    this.#merging = false;
-    const head = this.#head;
-    if (head === undefined || head.round !== event.round) return;
-    const contributors = new Map<string, Contributor>();
-    for (const leaf of event.leaves) {
-      const known = leaf === head.hash ? head.contributors : this.#versions.get(leaf)?.advert.contributors ?? [];
-      for (const c of known) contributors.set(`${c.peer}/${c.delta}`, c);
-    }
-    const merged: Head = {
-      round: event.round,
-      hash: event.version,
-      parent: event.parent,
-      contributors: [...contributors.values()].sort((a, b) => (a.peer < b.peer ? -1 : 1)),
-      merged: [...event.leaves],
-      curator: undefined,
-      bytes: event.bytes,
-    };
-    this.#adopt(merged, event.now, effects, true);
-    effects.push({
-      type: 'publish',
-      advert: advertOfHead(merged, this.config.task, event.now)!,
-    });
-  }
-
-  #onFetched(hash: Hash, now: number, effects: Effect[]): void {
-    const fetched = this.#fetching.get(hash);
-    this.#fetching.delete(hash);
-    const head = this.#head;
-    const pending = fetched?.head;
-    if (pending === undefined || head === undefined) return;
-    const newer = pending.round > head.round;
-    const mergeOfOurRound = pending.round === head.round && pending.merged.length > 0 && pending.merged.length > head.merged.length;
-    if (!newer && !mergeOfOurRound) return;
-    if (newer) this.#reportSuperseded(head, pending, effects);
-    // Published by its own curator (not re-published): the peers ranked before it let their slots pass.
-    if (fetched!.from === pending.curator) this.#markSkippedSlots(pending, now, effects);
-    this.#adopt(pending, now, effects, true);
   }
 
   /**
@@ -759,37 +533,4 @@ export class RoundEngine {
     });
   }
 
-  /**
-   * A version could not be pulled, or was invalid: the peer whose advert asked for it is left
-   * out for a while, and an invalid version is never pulled again.
-   */
-  #onFetchFailed(event: Extract<EngineEvent, { type: 'fetch-failed' }>, effects: Effect[]): void {
-    const pending = this.#fetching.get(event.hash);
-    this.#fetching.delete(event.hash);
-    this.#versions.delete(event.hash);
-    effects.push({ type: 'log', level: 'warn', message: `could not ${event.invalid === true ? 'use' : 'pull'} version ${event.hash.slice(0, 12)}: ${event.reason}` });
-    if (event.invalid === true) this.#versions.reject(event.hash);
-    if (pending !== undefined && pending.from !== this.config.self) {
-      const until = this.#peers.penalise(pending.from, this.round);
-      effects.push({ type: 'log', level: 'info', message: `${pending.from} advertised it; its adverts are ignored until round ${until}` });
-    }
-    this.#maybeCurate(event.now, effects); // it may have been held back by that pull
-  }
-
-  /**
-   * Moving to a version that does not descend from our head abandons the head's branch. The
-   * contributions only that branch holds are not in the new head: say so, loudly, with names.
-   * (A child of the head, or a jump of several rounds whose ancestry we cannot see, is not reported.)
-   */
-  #reportSuperseded(head: Head, next: Head, effects: Effect[]): void {
-    const child = next.parent === head.hash || head.merged.includes(next.parent ?? '');
-    const sibling = next.round === head.round + 1 && next.parent !== undefined && !child;
-    if (!sibling || head.contributors.length === 0) return;
-    const names = head.contributors.map((c) => c.peer).join(', ');
-    effects.push({
-      type: 'log',
-      level: 'warn',
-      message: `version ${head.hash.slice(0, 12)} (round ${head.round}, contributors ${names}) is superseded by round ${next.round} from another branch (parent ${next.parent?.slice(0, 12)}); its contributions are not in the new head`,
-    });
-  }
 }
