@@ -3,9 +3,15 @@
  * The task manifest reader, the learner, version-blob checks and the simulator ask here.
  * Adding a rule: write node/aggregate/<rule>.ts exporting a `defineStrategy({...})`, add it below.
  */
+import { CENTERED_CLIPPING } from './centered-clipping.ts';
 import { FEDADAM } from './fedadam.ts';
 import { FEDAVG } from './fedavg.ts';
 import { FEDAVGM } from './fedavgm.ts';
+import { GEOMETRIC_MEDIAN } from './geometric-median.ts';
+import { MEDIAN } from './median.ts';
+import { MULTI_KRUM } from './multi-krum.ts';
+import { NORM_CLIPPING } from './norm-clipping.ts';
+import { TRIMMED_MEAN } from './trimmed-mean.ts';
 import { Problems, checkKnownKeys, choiceField, join, numberField, type Mapping } from '../task/fields.ts';
 import { AggregationError, type AggregationStrategy, type ParameterSpec, type ParameterValue, type StrategyDefinition, type StrategyParameters } from './strategy.ts';
 
@@ -13,6 +19,12 @@ const DEFINITIONS = [
   FEDAVG,
   FEDAVGM,
   FEDADAM,
+  MEDIAN,
+  TRIMMED_MEAN,
+  MULTI_KRUM,
+  GEOMETRIC_MEDIAN,
+  CENTERED_CLIPPING,
+  NORM_CLIPPING,
 ] as const;
 
 export type StrategyName = (typeof DEFINITIONS)[number]['name'];
