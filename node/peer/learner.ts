@@ -9,6 +9,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { AggregationError, averageVersions, strategyDefinition, type AggregationStrategy, type Contribution, type StrategyDefinition } from '../aggregate/index.ts';
 import type { StatefulStrategy } from '../aggregate/server-optimizers.ts';
+import { screenByLoss, type Screening } from '../aggregate/update-evaluation.ts';
 import { bySender } from '../aggregate/vectors.ts';
 import type { Dataset } from '../learn/data/dataset.ts';
 import type { ModelShape, ModelSpec } from '../learn/model.ts';
@@ -213,6 +214,33 @@ export class Learner {
     if (!Number.isInteger(offered.samples) || offered.samples < 1) return { reason: `claims ${offered.samples} samples` };
     const refused = strategy.validateDelta?.(values);
     return refused === undefined ? { values } : { reason: refused };
+  }
+
+  /**
+   * Update evaluation before averaging (aggregate/update-evaluation.ts): with the task's
+   * `validationLossMargin` set and validation rows held, the loss of base + delta for each delta
+   * that passes validation, and which of them to leave out. Otherwise keeps every delta.
+   */
+  screenUpdates(baseBlob: Uint8Array, offered: readonly OfferedDelta[]): Promise<{ readonly kept: readonly OfferedDelta[]; readonly dropped: Screening['dropped'] }> {
+    const margin = this.#task.aggregation.validationLossMargin;
+    const validation = this.#validation;
+    if (margin === undefined || validation === undefined || validation.size === 0) return Promise.resolve({ kept: offered, dropped: [] });
+    return this.#withModel(() => {
+      const base = this.#decodeVersion(baseBlob).weights;
+      const strategy = this.#strategy();
+      const scored: { from: string; loss: number }[] = [];
+      for (const delta of [...offered].sort(bySender)) {
+        const checked = this.#deltaProblem(delta, strategy);
+        if ('reason' in checked) continue; // aggregate() rejects it, with its reason
+        const weights = base.slice();
+        addScaledInto(weights, checked.values);
+        writeWeights(this.#model, { manifest: this.#manifest, values: weights });
+        scored.push({ from: delta.from, loss: evaluate(this.#model, validation).loss });
+      }
+      const { dropped } = screenByLoss(scored, margin);
+      const out = new Set(dropped.map((d) => d.from));
+      return { kept: offered.filter((d) => !out.has(d.from)), dropped };
+    });
   }
 
   /** Validates every delta, aggregates the valid ones onto the base with the task's strategy. */

@@ -96,6 +96,12 @@ export type TaskAggregation = StrategyParameters & {
   readonly strategy: StrategyName;
   /** L2 norm bound for every strategy: a delta with a larger norm is rejected by the curator. Default: no bound. */
   readonly maxDeltaNorm?: number;
+  /**
+   * Update evaluation before averaging, for every strategy: a curator with validation rows leaves
+   * out a delta whose validation loss exceeds the median of the round's deltas' by more than this
+   * (≥ 0). Weak under label skew. Default: off.
+   */
+  readonly validationLossMargin?: number;
 };
 
 /** Times in milliseconds, sizes in bytes; all whole numbers ≥ 1. */
@@ -297,11 +303,12 @@ function readAggregation(root: Mapping, problems: Problems): TaskAggregation | u
   const aggregation = mappingField(root, 'aggregation', '', problems, false) ?? {};
   const strategy = choiceField<StrategyName>(aggregation, 'strategy', 'aggregation', problems, STRATEGY_NAMES, TASK_DEFAULTS.strategy);
   const maxDeltaNorm = optionalNumber(aggregation, 'maxDeltaNorm', 'aggregation', problems, POSITIVE);
+  const margin = optionalNumber(aggregation, 'validationLossMargin', 'aggregation', problems, { min: 0, expected: 'a number ≥ 0' });
   const given = (key: string) => aggregation[key] !== undefined && aggregation[key] !== null;
   if (strategy === undefined) return undefined;
-  const parameters = readStrategyParameters(strategy, aggregation, 'aggregation', problems, ['strategy', 'maxDeltaNorm']);
-  if (parameters === undefined || (given('maxDeltaNorm') && maxDeltaNorm === undefined)) return undefined;
-  return { strategy, ...parameters, ...(maxDeltaNorm === undefined ? {} : { maxDeltaNorm }) };
+  const parameters = readStrategyParameters(strategy, aggregation, 'aggregation', problems, ['strategy', 'maxDeltaNorm', 'validationLossMargin']);
+  if (parameters === undefined || (given('maxDeltaNorm') && maxDeltaNorm === undefined) || (given('validationLossMargin') && margin === undefined)) return undefined;
+  return { strategy, ...parameters, ...(maxDeltaNorm === undefined ? {} : { maxDeltaNorm }), ...(margin === undefined ? {} : { validationLossMargin: margin }) };
 }
 
 /** The gossip section; null when the manifest does not give it, undefined after a problem. */
