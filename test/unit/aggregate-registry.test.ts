@@ -1,6 +1,7 @@
 /** The strategy registry and the task manifest's `aggregation:` section read through it. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createStrategy, STRATEGY_NAMES, strategyDefinition } from '../../node/aggregate/index.ts';
+import { createStrategy, STRATEGY_NAMES, strategyDefinition, type StrategyName } from '../../node/aggregate/index.ts';
 import { parseTaskManifest, TaskManifestError } from '../../node/task/manifest.ts';
 
 const MINIMAL_YAML = `version: 1
@@ -62,6 +63,7 @@ describe('strategy registry', () => {
     expect(createStrategy('trimmed-mean', { trimFraction: 0.3 }).name).toBe('trimmed-mean');
     expect(() => createStrategy('trimmed-mean', { trimFraction: 0.7 })).toThrow('strategy trimmed-mean: trimFraction: must be a number in [0, 0.5), got 0.7');
     expect(() => createStrategy('median', { select: 2 })).toThrow('strategy median: select: applies to multi-krum only; remove it or change the strategy');
+    expect(() => createStrategy('krum' as StrategyName)).toThrow(`unknown aggregation strategy "krum"; choose one of ${STRATEGY_NAMES.join(', ')}`);
   });
 
   it('gives each rule’s state-tensor count to the version checks', () => {
@@ -76,5 +78,16 @@ describe('strategy registry', () => {
       'centered-clipping': 1,
       'norm-clipping': 0,
     });
+  });
+
+  it('is documented: every rule and each of its parameters has a row in PROTOCOL §7.8 and docs/STRATEGIES.md', () => {
+    for (const doc of ['docs/PROTOCOL.md', 'docs/STRATEGIES.md']) {
+      const lines = readFileSync(new URL(`../../${doc}`, import.meta.url), 'utf8').split('\n');
+      for (const name of STRATEGY_NAMES) {
+        const row = lines.find((line) => line.startsWith(`| \`${name}\` |`));
+        expect(row, `${doc} has no row for ${name}`).toBeDefined();
+        for (const { key } of strategyDefinition(name).parameters) expect(row, `${doc}: ${name} row lacks ${key}`).toContain(`\`${key}\``);
+      }
+    }
   });
 });
