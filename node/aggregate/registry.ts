@@ -77,8 +77,6 @@ export function readStrategyParameters(name: StrategyName, section: Mapping, pat
     const value = readParameter(spec, section, path, problems);
     if (value !== undefined) parameters[spec.key] = value;
   }
-  if (problems.list.length > before) return undefined;
-  for (const [key, message] of definition.checkParameters?.(parameters) ?? []) problems.add(join(path, key), message);
   return problems.list.length > before ? undefined : parameters;
 }
 

@@ -70,8 +70,6 @@ export interface StrategyDefinition<Name extends string = string> {
   readonly parameters: readonly ParameterSpec[];
   /** How many `server-state/<i>` tensors a version aggregated with this rule carries (0 before the first aggregation). */
   readonly stateTensors: number;
-  /** Problems that involve several parameters, as [key, message] pairs; each parameter alone is already valid. */
-  readonly checkParameters?: (parameters: StrategyParameters) => readonly (readonly [string, string])[];
   create(parameters: StrategyParameters): AggregationStrategy;
   /** Same-round versions' merge, when it is not the sample-weighted average of merge.ts. */
   readonly merge?: (leaves: readonly MergeLeaf[]) => { readonly weights: Float32Array; readonly state: readonly Float32Array[] };
