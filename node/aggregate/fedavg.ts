@@ -1,4 +1,4 @@
-import { checkContributions, type AggregationStrategy, type Contribution } from './strategy.ts';
+import { checkContributions, defineStrategy, type AggregationStrategy, type Contribution } from './strategy.ts';
 import { weightedSumInto } from './weighted-sum.ts';
 
 /** FedAvg (McMahan et al. 2017): base + Σ (n_i / N) · delta_i, summed in float64. */
@@ -13,3 +13,11 @@ export function fedAvg(): AggregationStrategy {
     },
   };
 }
+
+export const FEDAVG = defineStrategy({
+  name: 'fedavg',
+  summary: 'sample-weighted mean of the deltas',
+  parameters: [],
+  stateTensors: 0,
+  create: () => fedAvg(),
+});

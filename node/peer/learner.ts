@@ -7,9 +7,10 @@
  * rebuilds the version exactly (the version is defined as parent + patch).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { AggregationError, createStrategy } from '../aggregate/index.ts';
+import { AggregationError, averageVersions, strategyDefinition, type AggregationStrategy, type Contribution, type StrategyDefinition } from '../aggregate/index.ts';
 import type { StatefulStrategy } from '../aggregate/server-optimizers.ts';
-import type { AggregationStrategy, Contribution } from '../aggregate/strategy.ts';
+import { screenByLoss, type Screening } from '../aggregate/update-evaluation.ts';
+import { bySender } from '../aggregate/vectors.ts';
 import type { Dataset } from '../learn/data/dataset.ts';
 import type { ModelShape, ModelSpec } from '../learn/model.ts';
 import { readWeights, writeWeights } from '../learn/model-weights.ts';
@@ -124,9 +125,13 @@ export class Learner {
     return blob;
   }
 
+  get #definition(): StrategyDefinition {
+    return strategyDefinition(this.#task.aggregation.strategy);
+  }
+
+  /** A fresh instance of the task's strategy with the manifest's parameters (defaults already filled in). */
   #strategy(): AggregationStrategy {
-    const { strategy, serverLearningRate, momentum } = this.#task.aggregation;
-    return createStrategy(strategy, { ...(serverLearningRate === undefined ? {} : { serverLearningRate }), ...(momentum === undefined ? {} : { momentum }) });
+    return this.#definition.create(this.#task.aggregation);
   }
 
   /** A version blob's model weights and server state, checked in full (version-blob.ts). */
@@ -191,8 +196,8 @@ export class Learner {
     });
   }
 
-  /** Why a delta cannot be aggregated, or undefined when it can. */
-  #deltaProblem(offered: OfferedDelta): { reason: string } | { values: Float32Array } {
+  /** Why a delta cannot be aggregated (generic checks, then the strategy's own), or its values when it can. */
+  #deltaProblem(offered: OfferedDelta, strategy: AggregationStrategy): { reason: string } | { values: Float32Array } {
     let values: Float32Array;
     try {
       values = decodeWeights(offered.blob, this.#manifest, { maxBytes: this.#task.timing.maxBlobBytes }).values;
@@ -207,7 +212,35 @@ export class Learner {
       if (norm > bound) return { reason: `L2 norm ${norm.toPrecision(4)} exceeds the task's bound ${bound}` };
     }
     if (!Number.isInteger(offered.samples) || offered.samples < 1) return { reason: `claims ${offered.samples} samples` };
-    return { values };
+    const refused = strategy.validateDelta?.(values);
+    return refused === undefined ? { values } : { reason: refused };
+  }
+
+  /**
+   * Update evaluation before averaging (aggregate/update-evaluation.ts): with the task's
+   * `validationLossMargin` set and validation rows held, the loss of base + delta for each delta
+   * that passes validation, and which of them to leave out. Otherwise keeps every delta.
+   */
+  screenUpdates(baseBlob: Uint8Array, offered: readonly OfferedDelta[]): Promise<{ readonly kept: readonly OfferedDelta[]; readonly dropped: Screening['dropped'] }> {
+    const margin = this.#task.aggregation.validationLossMargin;
+    const validation = this.#validation;
+    if (margin === undefined || validation === undefined || validation.size === 0) return Promise.resolve({ kept: offered, dropped: [] });
+    return this.#withModel(() => {
+      const base = this.#decodeVersion(baseBlob).weights;
+      const strategy = this.#strategy();
+      const scored: { from: string; loss: number }[] = [];
+      for (const delta of [...offered].sort(bySender)) {
+        const checked = this.#deltaProblem(delta, strategy);
+        if ('reason' in checked) continue; // aggregate() rejects it, with its reason
+        const weights = base.slice();
+        addScaledInto(weights, checked.values);
+        writeWeights(this.#model, { manifest: this.#manifest, values: weights });
+        scored.push({ from: delta.from, loss: evaluate(this.#model, validation).loss });
+      }
+      const { dropped } = screenByLoss(scored, margin);
+      const out = new Set(dropped.map((d) => d.from));
+      return { kept: offered.filter((d) => !out.has(d.from)), dropped };
+    });
   }
 
   /** Validates every delta, aggregates the valid ones onto the base with the task's strategy. */
@@ -218,8 +251,9 @@ export class Learner {
     const contributions: Contribution[] = [];
     const accepted: OfferedDelta[] = [];
     const rejected: { from: string; reason: string }[] = [];
-    for (const delta of offered) {
-      const checked = this.#deltaProblem(delta);
+    // Sender order (PROTOCOL §7.8): the engine hands deltas over sorted already; every rule relies on it.
+    for (const delta of [...offered].sort(bySender)) {
+      const checked = this.#deltaProblem(delta, strategy);
       if ('reason' in checked) rejected.push({ from: delta.from, reason: checked.reason });
       else {
         contributions.push({ from: delta.from, delta: checked.values, samples: delta.samples });
@@ -274,20 +308,7 @@ export class Learner {
    */
   merge(leaves: readonly { readonly blob: Uint8Array; readonly samples: number }[], round: number): Uint8Array {
     const decoded = leaves.map((leaf) => ({ ...this.#decodeVersion(leaf.blob), samples: leaf.samples }));
-    const total = decoded.reduce((sum, leaf) => sum + leaf.samples, 0);
-    const first = decoded[0]!;
-    const average = (pick: (leaf: (typeof decoded)[number]) => Float32Array | undefined, length: number): Float32Array => {
-      const sum = new Float64Array(length);
-      for (const leaf of decoded) {
-        const values = pick(leaf) ?? new Float32Array(length);
-        const weight = leaf.samples / total;
-        for (let i = 0; i < length; i++) sum[i] = (sum[i] as number) + weight * (values[i] as number);
-      }
-      return Float32Array.from(sum);
-    };
-    const weights = average((leaf) => leaf.weights, first.weights.length);
-    const stateCount = Math.max(...decoded.map((leaf) => leaf.state.length));
-    const state = Array.from({ length: stateCount }, (_, i) => average((leaf) => leaf.state[i], first.weights.length));
+    const { weights, state } = (this.#definition.merge ?? averageVersions)(decoded);
     return this.#encodeVersion(weights, state, round);
   }
 

@@ -38,7 +38,8 @@ export interface RuntimeStore {
 }
 
 /** What the runtime needs of the learner: a peer's own, or one sharing a model in the simulator. */
-export type RuntimeLearner = Pick<Learner, 'genesisBlob' | 'checkVersion' | 'train' | 'trainModel' | 'validate' | 'aggregate' | 'applyPatch' | 'merge'>;
+export type RuntimeLearner = Pick<Learner, 'genesisBlob' | 'checkVersion' | 'train' | 'trainModel' | 'validate' | 'aggregate' | 'applyPatch' | 'merge'> &
+  Partial<Pick<Learner, 'screenUpdates'>>;
 
 export type PeerEvent =
   | { readonly type: 'adopted'; readonly head: Head }
@@ -345,7 +346,10 @@ export class PeerRuntime {
             const offered: OfferedDelta[] = pulls.pulled.map(({ offer, blob }) => ({ from: offer.from, blob, samples: offer.advert.samples }));
             this.#observer?.({ kind: 'pulled', round: effect.round, deltas: offered.length });
             offered.sort((a, b) => (a.from < b.from ? -1 : 1));
-            const result = learner.aggregate(base, offered);
+            // Update evaluation (optional, PROTOCOL §7.8): a left-out delta is logged, not penalised.
+            const screened = learner.screenUpdates === undefined ? { kept: offered, dropped: [] } : await learner.screenUpdates(base, offered);
+            for (const d of screened.dropped) this.#emit({ type: 'rejected', round: effect.round, peer: d.from, reason: d.reason });
+            const result = learner.aggregate(base, screened.kept);
             const deltaOf = new Map(effect.deltas.map(({ from, advert }) => [from, advert.delta]));
             for (const r of result.rejected) rejected.push({ peer: r.from, delta: deltaOf.get(r.from) ?? '', reason: r.reason });
             for (const r of rejected) this.#emit({ type: 'rejected', round: effect.round, peer: r.peer, reason: r.reason });

@@ -8,7 +8,7 @@
  * shape, the state the task's strategy keeps, and that every value is finite — so that a blob
  * a member made up cannot stop training (NaN weights) or poison later rounds (wrong-shape state).
  */
-import type { StrategyName } from '../aggregate/index.ts';
+import { strategyDefinition, type StrategyName } from '../aggregate/index.ts';
 import { GossipflError } from '../errors.ts';
 import { allFinite, decodeWeights, encodedSize, encodeWeights, type WeightsManifest } from '../learn/weights/index.ts';
 
@@ -23,18 +23,7 @@ const ROUND_TAG = /^round\/(0|[1-9][0-9]{0,15})$/;
 
 /** How many state tensors a version aggregated with `strategy` carries (0 before its first aggregation). */
 export function stateTensorCount(strategy: StrategyName): number {
-  switch (strategy) {
-    case 'fedavg':
-      return 0;
-    case 'fedavgm':
-      return 1; // momentum
-    case 'fedadam':
-      return 2; // first and second moments
-    default: {
-      const unknown: never = strategy;
-      throw new Error(`unknown strategy ${String(unknown)}`);
-    }
-  }
+  return strategyDefinition(strategy).stateTensors;
 }
 
 export interface VersionContent {

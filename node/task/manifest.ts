@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { STRATEGY_NAMES, type StrategyName } from '../aggregate/index.ts';
+import { readStrategyParameters, STRATEGY_NAMES, type StrategyName, type StrategyParameters } from '../aggregate/index.ts';
 import { GossipflError } from '../errors.ts';
 import { MNIST_SCHEMA } from '../learn/data/mnist.ts';
 import type { DataSchema } from '../learn/data/schema.ts';
@@ -46,9 +46,8 @@ export const TASK_DEFAULTS = {
   learningRate: { adam: 0.003, sgd: 0.05 },
   fraction: 1,
   minPeers: 2,
+  /** Each strategy's own parameters and their defaults are in its file under node/aggregate/. */
   strategy: 'fedavg',
-  fedavgm: { serverLearningRate: 1, momentum: 0.9 },
-  fedadam: { serverLearningRate: 0.01 },
   collectionWindowMs: 60_000,
   curatorDeadlineMs: 120_000,
   maxBlobBytes: 64 * 1024 * 1024,
@@ -88,16 +87,22 @@ export interface TaskCohort {
   readonly minPeers: number;
 }
 
-export interface TaskAggregation {
-  /** fedavg | fedavgm | fedadam. Default fedavg. */
+/**
+ * `strategy` (default fedavg) and its parameters, every default filled in: the keys, rules and
+ * defaults are the strategy's own (node/aggregate/<strategy>.ts, PROTOCOL §7.8), e.g.
+ * `serverLearningRate` and `momentum` for fedavgm, `trimFraction` for trimmed-mean.
+ */
+export type TaskAggregation = StrategyParameters & {
   readonly strategy: StrategyName;
-  /** Server learning rate; fedavgm and fedadam only. Default 1 for fedavgm, 0.01 for fedadam. */
-  readonly serverLearningRate?: number;
-  /** Server momentum in [0, 1); fedavgm only. Default 0.9. */
-  readonly momentum?: number;
-  /** L2 norm bound: a delta with a larger norm is rejected by the curator. Default: no bound. */
+  /** L2 norm bound for every strategy: a delta with a larger norm is rejected by the curator. Default: no bound. */
   readonly maxDeltaNorm?: number;
-}
+  /**
+   * Update evaluation before averaging, for every strategy: a curator with validation rows leaves
+   * out a delta whose validation loss exceeds the median of the round's deltas' by more than this
+   * (≥ 0). Weak under label skew. Default: off.
+   */
+  readonly validationLossMargin?: number;
+};
 
 /** Times in milliseconds, sizes in bytes; all whole numbers ≥ 1. */
 export interface TaskTiming {
@@ -296,35 +301,14 @@ function readCohort(root: Mapping, problems: Problems): TaskCohort | undefined {
 
 function readAggregation(root: Mapping, problems: Problems): TaskAggregation | undefined {
   const aggregation = mappingField(root, 'aggregation', '', problems, false) ?? {};
-  checkKnownKeys(aggregation, ['strategy', 'serverLearningRate', 'momentum', 'maxDeltaNorm'], 'aggregation', problems);
   const strategy = choiceField<StrategyName>(aggregation, 'strategy', 'aggregation', problems, STRATEGY_NAMES, TASK_DEFAULTS.strategy);
   const maxDeltaNorm = optionalNumber(aggregation, 'maxDeltaNorm', 'aggregation', problems, POSITIVE);
+  const margin = optionalNumber(aggregation, 'validationLossMargin', 'aggregation', problems, { min: 0, expected: 'a number ≥ 0' });
   const given = (key: string) => aggregation[key] !== undefined && aggregation[key] !== null;
-  if (given('maxDeltaNorm') && maxDeltaNorm === undefined) return undefined;
-  const norm = maxDeltaNorm === undefined ? {} : { maxDeltaNorm };
-  switch (strategy) {
-    case undefined:
-      return undefined;
-    case 'fedavg':
-      for (const key of ['serverLearningRate', 'momentum']) {
-        if (given(key)) problems.add(join('aggregation', key), 'applies to fedavgm and fedadam only; remove it or change the strategy');
-      }
-      return given('serverLearningRate') || given('momentum') ? undefined : { strategy, ...norm };
-    case 'fedavgm': {
-      const serverLearningRate = numberField(aggregation, 'serverLearningRate', 'aggregation', problems, POSITIVE, TASK_DEFAULTS.fedavgm.serverLearningRate);
-      const momentum = numberField(aggregation, 'momentum', 'aggregation', problems, { min: 0, max: 0.999999, expected: 'a number in [0, 1)' }, TASK_DEFAULTS.fedavgm.momentum);
-      return serverLearningRate === undefined || momentum === undefined ? undefined : { strategy, serverLearningRate, momentum, ...norm };
-    }
-    case 'fedadam': {
-      if (given('momentum')) problems.add('aggregation.momentum', 'applies to fedavgm only; remove it or change the strategy');
-      const serverLearningRate = numberField(aggregation, 'serverLearningRate', 'aggregation', problems, POSITIVE, TASK_DEFAULTS.fedadam.serverLearningRate);
-      return serverLearningRate === undefined || given('momentum') ? undefined : { strategy, serverLearningRate, ...norm };
-    }
-    default: {
-      const unknown: never = strategy;
-      return unknown;
-    }
-  }
+  if (strategy === undefined) return undefined;
+  const parameters = readStrategyParameters(strategy, aggregation, 'aggregation', problems, ['strategy', 'maxDeltaNorm', 'validationLossMargin']);
+  if (parameters === undefined || (given('maxDeltaNorm') && maxDeltaNorm === undefined) || (given('validationLossMargin') && margin === undefined)) return undefined;
+  return { strategy, ...parameters, ...(maxDeltaNorm === undefined ? {} : { maxDeltaNorm }), ...(margin === undefined ? {} : { validationLossMargin: margin }) };
 }
 
 /** The gossip section; null when the manifest does not give it, undefined after a problem. */

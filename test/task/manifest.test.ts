@@ -157,7 +157,7 @@ mode: swarm
         'stopping: give "rounds", "targetAccuracy", or both',
         'cohort.fraction: must be a number in (0, 1], got 1.5',
         'cohort.minPeers: must be a whole number ≥ 1, got 0',
-        'aggregation.momentum: applies to fedavgm and fedadam only; remove it or change the strategy',
+        'aggregation.momentum: applies to fedavgm and centered-clipping only; remove it or change the strategy',
         'timing.curatorDeadlineMs: must be longer than timing.collectionWindowMs (5000), got 1000',
         'encoding: must be one of f32, f16, int8, got "f64"',
         'mode: must be one of curator, gossip, got "swarm"',
