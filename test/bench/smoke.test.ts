@@ -27,7 +27,7 @@ const SMOKE_BENCHES: Record<string, readonly string[]> = {
   converge: ['lines[].rounds', 'lines[].bytesPerPeerToTarget', 'lines[].finalAccuracy', 'comparisons[].roundsVsFedavg', 'comparisons[].bytesVsGossip'],
   round: ['sizes[].medianMs.nonTraining', 'sizes[].medianMs.cycle', 'sizes[].medianMs.distribute', 'sizes[].medianMs.pull', 'sizes[].medianMs.aggregate', 'sizes[].cpuSecondsPerRound'],
   memory: ['peer.oneProcess.rssMiB', 'peer.separateProcesses.rssMiB', 'idle.separateProcesses.rssMiB', 'peer.freshProcessMiB', 'idle.freshProcessMiB'],
-  hostile: ['clean.measuredSeconds', 'attacks[].measuredSeconds', 'floodRss.samples[].rssMiB'],
+  hostile: ['cleanFirst.measuredSeconds', 'cleanLast.measuredSeconds', 'attacks[].measuredSeconds', 'floodRss.samples[].rssMiB'],
 };
 
 /** Every value at `path`; an absent field or empty list gives `undefined`, which fails the check. */
