@@ -23,7 +23,8 @@ export const FREE_RIDER_DELTAS = ['zero', 'stale'] as const;
  *   default) is Baruch et al.'s choice from the number of peers and of attackers (`alieZ`).
  * - `ipm { epsilon }`: −ε × the mean of the round's honest deltas (default ε = 0.1).
  * - `mimic { target }`: a copy of one honest peer's delta; `target` is that peer's index, or null
- *   (the default) for the honest peer drawn from the seed.
+ *   (the default) for the honest peer drawn from the seed. The target's delta is trained from its
+ *   data even in a round where it is not in the cohort.
  * - `gaussian { sigma }`: every coordinate from N(0, σ²) (default σ = 0.01).
  * - `free-rider { delta }`: trains nothing; `zero` sends a zero delta, `stale` the federation's
  *   previous step (its base minus the base before it).
