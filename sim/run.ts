@@ -23,6 +23,8 @@ import { BlobPool, MemoryStore } from './peer/memory-store.ts';
 import { modelLearning } from './peer/model-learning.ts';
 import { syntheticLearning, type SyntheticLearningOptions } from './peer/synthetic-learning.ts';
 import type { Overlay } from './topology/spec.ts';
+import { armedLearners } from './attack/arm.ts';
+import type { AttackPlan } from './attack/spec.ts';
 
 export { consensusDistanceOf } from './peer/model-learning.ts';
 
@@ -76,6 +78,8 @@ interface SimRunSettings {
    * its version are lost — and restarts from its checkpoint `downMs` later.
    */
   readonly curatorCrash?: { readonly probability: number; readonly downMs: number };
+  /** Hostile peers by index and their attacks (sim/attack/); default none. */
+  readonly attackers?: AttackPlan;
   readonly onRound?: (round: SimRound) => void;
 }
 
@@ -177,7 +181,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   // Each peer's store and learner outlive its runtime: a peer that goes down and comes back
   // resumes from its own checkpoint, as a restarted real peer does.
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
-  const learners = peers.map((peer, i) => learning.learner(i, peer));
+  const learners = armedLearners(learning, peers, task, options.attackers ?? new Map());
   const wireSize = learning.wireSize;
   const crashDraws = new Rng(options.seed).fork('curator-crash');
   /** Rounds whose crash was drawn, and whether it struck. */

@@ -12,6 +12,7 @@ import { lineChart, type ChartSeries } from '../node/report/svg-plot.ts';
 import { writeFileAtomic } from '../node/store/fs.ts';
 import type { AlgorithmRun } from './scenario-run.ts';
 import type { Scenario } from './scenario.ts';
+import { attackLine, hasAttacks, writeAttackReport } from './attack/report.ts';
 
 export const SCENARIO_COLUMNS = [
   'algorithm',
@@ -69,6 +70,7 @@ async function writePlots(dir: string, rows: readonly PlotRow[], title: string, 
 export async function writeScenarioReport(dir: string, scenario: Scenario, seed: number, runs: readonly AlgorithmRun[]): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const target = scenario.task.stopping.targetAccuracy;
+  const attacked = hasAttacks(scenario);
   const rows = runs.flatMap((run) =>
     run.rounds.map((r) => [
       run.label,
@@ -90,7 +92,7 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
     seed,
     peers: scenario.peers,
     target: target ?? null,
-    algorithms: runs.map((run) => {
+    algorithms: runs.map((run, index) => {
       const last = run.rounds.at(-1);
       const reached = target === undefined ? undefined : run.rounds.find((r) => r.peerAccuracy.mean >= target);
       return {
@@ -101,6 +103,7 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
         bytesPerPeer: last === undefined ? null : Math.round(last.bytesPerPeer),
         virtualMs: last === undefined || Number.isNaN(last.time) ? null : Math.round(last.time),
         ...(target === undefined ? {} : { roundToTarget: reached?.round ?? null, bytesPerPeerToTarget: reached === undefined ? null : Math.round(reached.bytesPerPeer) }),
+        ...(attacked ? attackSummary(scenario, run, index) : {}),
         wallSeconds: Number(run.seconds.toFixed(2)),
       };
     }),
@@ -109,7 +112,20 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
   await writeFileAtomic(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const plotRows = runs.flatMap((run) => run.rounds.map((r) => ({ algorithm: run.label, round: r.round, accuracyMean: r.peerAccuracy.mean, bytesPerPeer: r.bytesPerPeer, timeMs: r.time })));
   await writePlots(dir, plotRows, scenario.name, target);
-  return ['rounds.csv', 'summary.json', ...PLOT_FILES].map((file) => join(dir, file));
+  const extra = attacked ? await writeAttackReport(dir, scenario, runs) : [];
+  return [...['rounds.csv', 'summary.json', ...PLOT_FILES].map((file) => join(dir, file)), ...extra];
+}
+
+/** A line's attack, strategy and attackers (peer ids), for summary.json in a scenario with attacks. */
+function attackSummary(scenario: Scenario, run: AlgorithmRun, index: number) {
+  const line = attackLine(scenario.algorithms[index]!, run);
+  return {
+    attack: line.attack,
+    aggregation: line.aggregation,
+    bestAccuracy: line.bestAccuracy,
+    attackers: run.attackers.map(({ peer, kind }) => ({ peer, kind })),
+    attackerDeltasAggregated: line.attackerDeltasAggregated,
+  };
 }
 
 /** Rebuilds the plots of a report folder from its rounds.csv and summary.json. */

@@ -20,6 +20,7 @@ import { simPeerId, simulate, type SimRound } from './run.ts';
 import { sampleLatency } from './core/links.ts';
 import { latencyModel, type Algorithm, type Scenario, type ScenarioPartition, type ScenarioVariant } from './scenario.ts';
 import { buildTopology } from './topology/spec.ts';
+import { chooseAttackers } from './attack/spec.ts';
 
 export class ScenarioRunError extends GossipflError {
   override name = 'ScenarioRunError';
@@ -30,6 +31,8 @@ export interface AlgorithmRun {
   readonly label: string;
   readonly algorithm: Algorithm;
   readonly rounds: readonly SimRound[];
+  /** The line's hostile peers, by index, with their attacks' kinds; empty for a clean line. */
+  readonly attackers: readonly { readonly index: number; readonly peer: string; readonly kind: string }[];
   /** Real seconds the run took. */
   readonly seconds: number;
 }
@@ -195,6 +198,8 @@ export async function runScenario(
     const started = performance.now();
     const onRound = (round: SimRound) => options.onRound?.(variant, round);
     let rounds: SimRound[];
+    const plan = chooseAttackers(variant.attackers, scenario.peers, seed);
+    const attackers = [...plan].sort(([a], [b]) => a - b).map(([index, attack]) => ({ index, peer: simPeerId(index), kind: attack.kind }));
     if (algorithm === 'fedavg') {
       if (data === undefined) throw new ScenarioRunError(`${scenario.name}: the fedavg baseline cannot run protocol-only`);
       rounds = await runBaseline(variant, data.shards(variant.partition), data.test, seed, onRound);
@@ -222,11 +227,12 @@ export async function runScenario(
         partitions: network.partitions,
         ...(churn === undefined ? {} : { churn }),
         maxVirtualMs: HORIZON_MS,
+        attackers: plan,
         onRound,
       });
       rounds = [...run.rounds];
     }
-    runs.push({ label, algorithm, rounds, seconds: (performance.now() - started) / 1000 });
+    runs.push({ label, algorithm, rounds, attackers, seconds: (performance.now() - started) / 1000 });
   }
   return runs;
 }

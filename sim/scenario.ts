@@ -27,6 +27,9 @@ import { GossipflError } from '../node/errors.ts';
 import { Problems, checkKnownKeys, describe, isMapping, join, numberField, parseText, stringField, suggest, type Mapping } from '../node/task/fields.ts';
 import { parseChurnTrace } from './core/churn.ts';
 import { validateLatency, type LatencyModel } from './core/links.ts';
+import type { AttackerGroup } from './attack/spec.ts';
+import { readAttackers } from './scenario/attackers.ts';
+import { expandSweep } from './scenario/sweep.ts';
 import { checkConfig, given, nest, readChurn, readData, readEvaluation, readNetwork, readPartition, readTask, readTopology, WHOLE_AT_LEAST_1 } from './scenario/sections.ts';
 import {
   ALGORITHMS,
@@ -58,7 +61,7 @@ export class ScenarioError extends GossipflError {
   }
 }
 
-const TOP_KEYS = ['name', 'seed', 'peers', 'data', 'partition', 'task', 'topology', 'network', 'churn', 'algorithms', 'evaluation', 'protocolOnly', 'deltaBytes', 'versionBytes', 'presenceIntervalMs'] as const;
+const TOP_KEYS = ['name', 'seed', 'peers', 'data', 'partition', 'task', 'topology', 'network', 'churn', 'algorithms', 'evaluation', 'protocolOnly', 'deltaBytes', 'versionBytes', 'presenceIntervalMs', 'attackers', 'sweep'] as const;
 
 /** The sections an `algorithms` entry may override, each read from a mapping holding it. */
 interface Readers {
@@ -67,10 +70,11 @@ interface Readers {
   readonly network: (root: Mapping, problems: Problems) => ScenarioNetwork | undefined;
   readonly churn: (root: Mapping, problems: Problems) => ScenarioChurn | undefined;
   readonly task: (root: Mapping, problems: Problems) => TaskManifest | undefined;
+  readonly attackers: (root: Mapping, problems: Problems) => readonly AttackerGroup[] | undefined;
 }
 type Section = keyof Readers;
 type Config = { readonly [K in Section]: ReturnType<Readers[K]> };
-const SECTIONS: readonly Section[] = ['partition', 'task', 'topology', 'network', 'churn'];
+const SECTIONS: readonly Section[] = ['partition', 'task', 'topology', 'network', 'churn', 'attackers'];
 
 /** The top-level configuration and the problems each section (and the checks) reported. */
 interface Base {
@@ -212,11 +216,11 @@ function readAlgorithms(
   if (problems.list.length > before) return { variants: undefined, names };
   const variants: ScenarioVariant[] = [];
   for (const { algorithm, label, config } of entries) {
-    const { partition, topology, network, churn, task } = config ?? {};
-    if (algorithm === undefined || label === undefined || partition === undefined || topology === undefined || network === undefined || churn === undefined || task === undefined) {
+    const { partition, topology, network, churn, task, attackers } = config ?? {};
+    if (algorithm === undefined || label === undefined || partition === undefined || topology === undefined || network === undefined || churn === undefined || task === undefined || attackers === undefined) {
       return { variants: undefined, names };
     }
-    variants.push({ label, algorithm, partition, topology, network, churn, task });
+    variants.push({ label, algorithm, partition, topology, network, churn, task, attackers });
   }
   return { variants, names };
 }
@@ -260,11 +264,12 @@ export function validateScenario(value: unknown, source: string, options: ParseS
     topology: (root, into) => readTopology(root, into, source),
     network: (root, into) => readNetwork(root, into, peers),
     churn: (root, into) => readChurn(root, into, baseDir),
+    attackers: (root, into) => readAttackers(root, into, peers, seed),
   };
   // Each top-level section reports into its own list first, so that an entry's override can
   // leave out the problems the top level already has.
   const baseProblems = new Problems();
-  const config: Record<Section, unknown> = { partition: undefined, task: undefined, topology: undefined, network: undefined, churn: undefined };
+  const config: Record<Section, unknown> = { partition: undefined, task: undefined, topology: undefined, network: undefined, churn: undefined, attackers: undefined };
   for (const section of SECTIONS) config[section] = readers[section](value, baseProblems);
   const deltaBytes = given(value, 'deltaBytes') ? numberField(value, 'deltaBytes', '', baseProblems, WHOLE_AT_LEAST_1) : undefined;
   const versionBytes = given(value, 'versionBytes') ? numberField(value, 'versionBytes', '', baseProblems, WHOLE_AT_LEAST_1) : undefined;
@@ -274,7 +279,19 @@ export function validateScenario(value: unknown, source: string, options: ParseS
   check(config as Config, baseProblems);
   problems.list.push(...baseProblems.list.slice(0, sectionProblems));
   const base: Base = { config: config as Config, problems: new Set(baseProblems.list) };
-  const { variants, names } = readAlgorithms(value, base, readers, check, problems);
+  const swept = expandSweep(value, problems, {
+    attackers: (raw, path, into) => readAttackers({ attackers: raw }, into, peers, seed, 'attackers', path),
+    aggregation: (aggregation, path, into) => {
+      const own = new Problems();
+      readers.task({ ...value, task: { ...(isMapping(value['task']) ? value['task'] : {}), aggregation } }, own);
+      const mine = own.list.filter((problem) => problem.startsWith('task.aggregation'));
+      into.list.push(...mine.map((problem) => `${path}${problem.slice('task.aggregation'.length)}`));
+      return mine.length === 0;
+    },
+  });
+  const { variants, names } =
+    swept === undefined ? { variants: undefined, names: [] } : readAlgorithms({ ...value, algorithms: swept.algorithms }, base, readers, check, problems);
+  const sweepPoints = swept?.points ?? [];
   const evaluation = readEvaluation(value, problems);
 
   // Cross-field checks.
@@ -289,6 +306,11 @@ export function validateScenario(value: unknown, source: string, options: ParseS
       problems.add('network.partitions', `${FEDAVG_NO_PARTITIONS} (line "${variant.label}"); give the other lines their own network instead`);
     }
     if (protocolOnly === true && variant.algorithm === 'fedavg') problems.add(`algorithms[${index}]`, 'the fedavg baseline trains a real model: it cannot run protocol-only');
+    if (variant.attackers.length > 0) {
+      const where = variant.attackers === (config as Config).attackers ? 'attackers' : `algorithms[${index}].attackers`;
+      if (variant.algorithm !== 'curator') problems.add(where, `hostile peers run in the curator algorithm only, not ${variant.algorithm} (line "${variant.label}")`);
+      if (protocolOnly === true) problems.add(where, `protocol-only peers train nothing, so there is no delta to poison (line "${variant.label}"); remove the attackers or protocolOnly`);
+    }
   }
   if (names.length > 0 && given(value, 'topology') && names.every((algorithm) => algorithm === 'fedavg')) {
     problems.add('topology', 'fedavg uses a central server, not an overlay; remove the topology or add curator or gossip to algorithms');
@@ -299,8 +321,9 @@ export function validateScenario(value: unknown, source: string, options: ParseS
   }
 
   if (problems.list.length > 0) throw new ScenarioError(source, problems.list);
-  const { partition, task, topology, network, churn } = config as Config;
+  const { partition, task, topology, network, churn, attackers } = config as Config;
   if (
+    attackers === undefined ||
     name === undefined || seed === undefined || peers === undefined || protocolOnly === undefined || data === undefined || partition === undefined ||
     task === undefined || topology === undefined || network === undefined || churn === undefined || variants === undefined || evaluation === undefined
   ) {
@@ -315,7 +338,8 @@ export function validateScenario(value: unknown, source: string, options: ParseS
       throw new ScenarioError(source, [`${path}: ${(error as Error).message}`]);
     }
   }
-  return { name, seed, peers, data, partition, task, topology, network, churn, algorithms: variants, evaluation, protocolOnly, deltaBytes: deltaBytes ?? null, versionBytes: versionBytes ?? null, presenceIntervalMs: presenceIntervalMs ?? SCENARIO_DEFAULTS.presenceIntervalMs };
+  const lines = variants.map((variant, index) => (sweepPoints[index] === undefined ? variant : { ...variant, sweep: sweepPoints[index] }));
+  return { name, seed, peers, data, partition, task, topology, network, churn, attackers, algorithms: lines, evaluation, protocolOnly, deltaBytes: deltaBytes ?? null, versionBytes: versionBytes ?? null, presenceIntervalMs: presenceIntervalMs ?? SCENARIO_DEFAULTS.presenceIntervalMs };
 }
 
 /**

@@ -2,7 +2,11 @@
  * What the simulator needs of the learning side of its peers, whether they train a real
  * TF.js model (`modelLearning`) or only stand for it (`syntheticLearning`, protocol-only).
  */
+import type { WeightsManifest } from '../../node/learn/weights/index.ts';
 import type { RuntimeLearner } from '../../node/peer/runtime.ts';
+
+/** How a peer's learner sees its data: as it is, or with every label l turned into classes − 1 − l (a label-flip attacker). */
+export type SimLabels = 'true' | 'flipped';
 
 /** How good a round's heads are, over every online peer's head. */
 export interface RoundQuality {
@@ -15,8 +19,10 @@ export interface RoundQuality {
 }
 
 export interface SimLearning {
-  /** Peer `index`'s learner (called once per peer; it outlives the peer's restarts). */
-  learner(index: number, peer: string): RuntimeLearner;
+  /** Peer `index`'s learner (called once per peer; it outlives the peer's restarts); `labels` default `true`. */
+  learner(index: number, peer: string, labels?: SimLabels): RuntimeLearner;
+  /** The model's tensors, when a real model is trained (protocol-only runs have none). */
+  readonly manifest?: WeightsManifest;
   /** Samples peer `index` trains on per epoch, for its modelled training time. */
   samples(index: number): number;
   /** Whether real (not virtual-time) work is queued or running; `idle` resolves when none is. */

@@ -8,7 +8,12 @@ import { decodeWeights, parameterCount } from '../../node/learn/weights/index.ts
 import { Learner } from '../../node/peer/learner.ts';
 import { ModelSlot } from '../../node/peer/model-slot.ts';
 import { taskDataSchema, taskModelSpec, type TaskManifest } from '../../node/task/manifest.ts';
-import type { RoundQuality, SimLearning } from './learning.ts';
+import type { RoundQuality, SimLabels, SimLearning } from './learning.ts';
+
+/** The dataset with every label l turned into classes − 1 − l (what a label-flip attacker trains on). */
+export function flippedLabels(data: Dataset): Dataset {
+  return { ...data, name: `${data.name} (labels flipped)`, labels: data.labels.map((label) => data.classCount - 1 - label) };
+}
 
 export async function modelLearning(task: TaskManifest, shards: readonly Dataset[], test: Dataset): Promise<SimLearning> {
   const schema = taskDataSchema(task);
@@ -18,7 +23,9 @@ export async function modelLearning(task: TaskManifest, shards: readonly Dataset
   const judge = Learner.sharing(slot, { task, model: spec, shape, data: test, seed: 'judge' });
   const parameters = parameterCount(slot.manifest);
   return {
-    learner: (index, peer) => Learner.sharing(slot, { task, model: spec, shape, data: shards[index]!, seed: `${task.id}/${peer}` }),
+    learner: (index: number, peer: string, labels: SimLabels = 'true') =>
+      Learner.sharing(slot, { task, model: spec, shape, data: labels === 'true' ? shards[index]! : flippedLabels(shards[index]!), seed: `${task.id}/${peer}` }),
+    manifest: slot.manifest,
     samples: (index) => shards[index]!.size,
     get busy() {
       return slot.busy;

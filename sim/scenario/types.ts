@@ -6,6 +6,8 @@
 import type { DataSchema } from '../../node/learn/data/schema.ts';
 import type { BuiltinDataset, TaskManifest } from '../../node/task/manifest.ts';
 import type { TopologySpec } from '../topology/spec.ts';
+import type { AttackerGroup } from '../attack/spec.ts';
+import type { SweepPoint } from './sweep.ts';
 
 /** The algorithms a scenario can compare. */
 export const ALGORITHMS = ['curator', 'gossip', 'fedavg'] as const;
@@ -23,7 +25,7 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export const MAX_LABEL_CHARS = 28;
 
 /** Fields of an `algorithms` entry written as a mapping. */
-export const VARIANT_KEYS = ['algorithm', 'label', 'partition', 'topology', 'network', 'churn', 'task'] as const;
+export const VARIANT_KEYS = ['algorithm', 'label', 'partition', 'topology', 'network', 'churn', 'task', 'attackers'] as const;
 
 /** Task sections an `algorithms` entry may override; the first four are merged field by field, the rest replaced. */
 export const TASK_OVERRIDE_KEYS = ['training', 'stopping', 'cohort', 'timing', 'model', 'aggregation', 'encoding', 'gossip'] as const;
@@ -187,6 +189,10 @@ export interface ScenarioVariant {
   readonly churn: ScenarioChurn;
   /** The task with the entry's overrides; its `mode` is the scenario default (the runner sets the algorithm's). */
   readonly task: TaskManifest;
+  /** The line's hostile peers (`attackers`, replaced by an entry's own); [] for none. Curator lines only. */
+  readonly attackers: readonly AttackerGroup[];
+  /** For a line made by the scenario's `sweep` (sim/scenario/sweep.ts): its value on each axis. */
+  readonly sweep?: SweepPoint;
 }
 
 /** A validated scenario with every default filled in. */
@@ -220,6 +226,12 @@ export interface Scenario {
    * task are what an entry runs with unless it overrides them.
    */
   readonly algorithms: readonly ScenarioVariant[];
+  /**
+   * Hostile peers (sim/attack/spec.ts): `none` (the default), a group `{ fraction, kind, …the
+   * kind's parameters }` or a list of groups; chosen from the seed, the same peers on every line.
+   * An `algorithms` entry may replace it; the `sweep` may cross it with the entries.
+   */
+  readonly attackers: readonly AttackerGroup[];
   /** Default `{ testSamples: 2000, everyRounds: 1 }`. Must be omitted when `protocolOnly`. */
   readonly evaluation: ScenarioEvaluation;
   /** True: no training; peers send synthetic deltas of `deltaBytes`. Default false. */

@@ -42,7 +42,7 @@ describe('parseScenario', () => {
     expect(s.network).toEqual({ latency: { kind: 'constant', ms: 0 }, dropProbability: 0, uploadBps: null, downloadBps: null, partitions: [] });
     expect(s.churn).toEqual({ kind: 'always-on' });
     expect(s.algorithms.map((v) => [v.label, v.algorithm])).toEqual([['curator', 'curator'], ['gossip', 'gossip'], ['fedavg', 'fedavg']]);
-    for (const v of s.algorithms) expect({ ...v, label: undefined, algorithm: undefined }).toEqual({ label: undefined, algorithm: undefined, partition: s.partition, topology: s.topology, network: s.network, churn: s.churn, task: s.task });
+    for (const v of s.algorithms) expect({ ...v, label: undefined, algorithm: undefined }).toEqual({ label: undefined, algorithm: undefined, partition: s.partition, topology: s.topology, network: s.network, churn: s.churn, task: s.task, attackers: [] });
     expect(s.evaluation).toEqual({ testSamples: 2000, everyRounds: 1 });
     expect(s.protocolOnly).toBe(false);
     expect(s.deltaBytes).toBeNull();
@@ -296,7 +296,7 @@ algorithms:
     const [plain, ring, fedavg, lossy] = s.algorithms;
     expect(s.algorithms.map((v) => v.label)).toEqual(['gossip', 'gossip ring', 'fedavg E=5 non-iid', 'curator lossy']);
     expect(s.algorithms.map((v) => v.algorithm)).toEqual(['gossip', 'gossip', 'fedavg', 'curator']);
-    expect(plain).toEqual({ label: 'gossip', algorithm: 'gossip', partition: s.partition, topology: s.topology, network: s.network, churn: s.churn, task: s.task });
+    expect(plain).toEqual({ label: 'gossip', algorithm: 'gossip', partition: s.partition, topology: s.topology, network: s.network, churn: s.churn, task: s.task, attackers: [] });
     expect(ring!.topology).toEqual({ kind: 'ring', k: 1 });
     expect(ring!.task).toBe(s.task);
     // training and cohort merged field by field; encoding replaced; the rest untouched.
@@ -327,7 +327,7 @@ algorithms:
 `);
     const problems = problemsOf(text);
     const expected = [
-      'algorithms[1]: unknown field "colour" (known fields: algorithm, label, partition, topology, network, churn, task)',
+      'algorithms[1]: unknown field "colour" (known fields: algorithm, label, partition, topology, network, churn, task, attackers)',
       'algorithms[1].algorithm: must be one of curator, gossip, fedavg, got "gossipp" (did you mean "gossip"?)',
       'algorithms[1].label: must not contain commas, double quotes or line breaks (it is a CSV cell), got "a, b"',
       "algorithms[1].task.mode: remove it: the entry's algorithm sets the mode",
@@ -339,7 +339,7 @@ algorithms:
       "algorithms[2].network.partitions: the fedavg baseline's server reaches every client: it models no network partitions; remove it",
       'algorithms[2].network.latency.max: must be ≥ min (5), got 1',
       'algorithms[3].algorithm: is required (one of curator, gossip, fedavg)',
-      'algorithms[4]: must be an algorithm name (curator, gossip, fedavg) or a mapping { algorithm, label?, partition?, task?, topology?, network?, churn? }, got 7',
+      'algorithms[4]: must be an algorithm name (curator, gossip, fedavg) or a mapping { algorithm, label?, partition?, task?, topology?, network?, churn?, attackers? }, got 7',
       'algorithms[5].label: is required: algorithms[0] is already labelled "curator" (labels must be unique)',
       'algorithms[6].label: "curator" is already the label of algorithms[0]',
       'algorithms[7].label: must be at most 28 characters (the plot legends show that many), got 39',
