@@ -97,7 +97,7 @@ describe('scenario attackers', () => {
       'sweep: unknown field "rounds" (known fields: attackers, aggregation)',
       'sweep.attackers[1].z: must be a finite number, got "x"',
       expect.stringMatching(/^sweep\.aggregation\[1\]\.strategy: must be one of fedavg, fedavgm, fedadam/),
-      'sweep.aggregation[2].momentum: applies to fedavgm and fedadam only; remove it or change the strategy',
+      'sweep.aggregation[2].momentum: applies to fedavgm and centered-clipping only; remove it or change the strategy',
     ]);
     expect(problemsOf(`${BASE}algorithms: [curator]\nsweep: { aggregation: [fedavg, fedavg] }\n`)).toEqual(['sweep.aggregation: lists fedavg twice; give one of them a label']);
     expect(problemsOf(`${BASE}algorithms: [{ algorithm: curator, task: { aggregation: { strategy: fedavgm } } }]\nsweep: { aggregation: [fedavg] }\n`)).toEqual([
