@@ -32,7 +32,7 @@ export interface RuntimeStore {
   readonly taskId: string;
   /** Where it lives, for messages. */
   readonly dir: string;
-  readonly blobs: Pick<BlobStore, 'get' | 'put'>;
+  readonly blobs: Pick<BlobStore, 'get' | 'has' | 'put'>;
   readonly versions: Pick<VersionStore, 'get' | 'record'>;
   readonly checkpoint: Pick<CheckpointStore, 'load' | 'save' | 'verify'>;
 }
@@ -337,7 +337,7 @@ export class PeerRuntime {
             const pulls = await pullDeltas(effect.deltas, {
               clock,
               graceMs: effect.graceMs,
-              isHeld: async (hash) => (await store.blobs.get(hash)) !== undefined,
+              isHeld: (hash) => store.blobs.has(hash),
               // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
               pull: ({ advert, holders }) => this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2, expectedBytes: advert.bytes }),
             });

@@ -46,7 +46,6 @@ const samplesOf = (contributors: readonly Contributor[]) => contributors.reduce(
 export class ChainFollower {
   readonly #host: ChainHost;
   readonly #peers: PeerBook;
-  readonly #config: { readonly self: PeerIdString; readonly task: string };
   readonly #versions = new VersionBook();
   /** Versions being pulled. */
   readonly #fetching = new Map<Hash, PendingPull>();
@@ -59,7 +58,6 @@ export class ChainFollower {
   constructor(host: ChainHost) {
     this.#host = host;
     this.#peers = host.peers;
-    this.#config = { self: host.self, task: host.task };
   }
 
   /** Version adverts kept (of the head's round and later). */
@@ -74,7 +72,7 @@ export class ChainFollower {
 
   /** Our own version of the head's round (a sibling of the head), to merge with it. */
   keepOwn(advert: VersionAdvert): void {
-    this.#versions.set(advert.hash, { advert, from: this.#config.self });
+    this.#versions.set(advert.hash, { advert, from: this.#host.self });
   }
 
   mergeFailed(): void {
@@ -120,7 +118,7 @@ export class ChainFollower {
       // The peer is behind or on a sibling branch (a partition healed?) and may have missed our
       // head's advert while cut off: publish it again, once per head of theirs.
       const key = `${hash}>${head.hash}`;
-      const advert = advertOfHead(head, this.#config.task, now);
+      const advert = advertOfHead(head, this.#host.task, now);
       if (advert !== undefined && !this.#republishedFor.has(key)) {
         this.#republishedFor.add(key);
         effects.push({ type: 'publish', advert });
@@ -148,9 +146,9 @@ export class ChainFollower {
   #republishForNewcomer(from: PeerIdString, now: number, effects: Effect[]): void {
     const head = this.#host.head()!;
     const joined = this.#peers.joinedAt(from);
-    if (head.curator !== this.#config.self || joined === undefined || joined <= this.#host.roundStartedAt()) return;
+    if (head.curator !== this.#host.self || joined === undefined || joined <= this.#host.roundStartedAt()) return;
     const key = `${from}>${head.hash}`;
-    const advert = advertOfHead(head, this.#config.task, now);
+    const advert = advertOfHead(head, this.#host.task, now);
     if (advert === undefined || this.#republishedFor.has(key)) return;
     this.#republishedFor.add(key);
     effects.push({ type: 'publish', advert });
@@ -303,7 +301,7 @@ export class ChainFollower {
     this.#host.adopt(merged, event.now, effects, true);
     effects.push({
       type: 'publish',
-      advert: advertOfHead(merged, this.#config.task, event.now)!,
+      advert: advertOfHead(merged, this.#host.task, event.now)!,
     });
   }
 
@@ -332,7 +330,7 @@ export class ChainFollower {
     this.#versions.delete(event.hash);
     effects.push({ type: 'log', level: 'warn', message: `could not ${event.invalid === true ? 'use' : 'pull'} version ${event.hash.slice(0, 12)}: ${event.reason}` });
     if (event.invalid === true) this.#versions.reject(event.hash);
-    if (pending !== undefined && pending.from !== this.#config.self) {
+    if (pending !== undefined && pending.from !== this.#host.self) {
       const until = this.#peers.penalise(pending.from, this.#host.round());
       effects.push({ type: 'log', level: 'info', message: `${pending.from} advertised it; its adverts are ignored until round ${until}` });
     }

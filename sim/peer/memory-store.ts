@@ -80,6 +80,7 @@ export class MemoryStore implements RuntimeStore {
 
   readonly blobs = {
     get: async (hash: Hash): Promise<Uint8Array | undefined> => (this.#held.has(hash) ? this.#pool.get(hash) : undefined),
+    has: async (hash: Hash): Promise<boolean> => this.#held.has(hash),
     put: async (bytes: Uint8Array): Promise<Hash> => {
       const hash = this.#pool.hash(bytes);
       if (this.#held.has(hash)) return hash;
