@@ -35,12 +35,19 @@ export interface DeltaAdvert {
   readonly metrics: TrainMetrics;
   /** Sender's clock, Unix milliseconds; adverts far from the receiver's clock are stale. */
   readonly sentAt: number;
+  /**
+   * The trainer's Ed25519 signature over the delta statement (protocols/adverts/statements.ts):
+   * filled in by the transport as it publishes; required on the wire.
+   */
+  readonly signature?: Uint8Array;
 }
 
 export interface Contributor {
   readonly peer: PeerIdString;
   readonly delta: Hash;
   readonly samples: number;
+  /** The trainer's signature over its delta statement, copied from its delta advert; required on the wire. */
+  readonly signature?: Uint8Array;
 }
 
 /** "Version `hash` (round `round`) was aggregated from `parent` with these contributions." */
@@ -63,10 +70,33 @@ export interface VersionAdvert {
    */
   readonly patch?: Hash;
   /**
-   * The peer that aggregated the version, as its advert claims; absent for merges. Re-publishers
-   * copy it, so it is not the advert's sender (issue 12 makes it a signature).
+   * The peer that aggregated the version; absent for merges. Re-publishers copy it, so it is not
+   * the advert's sender: `signature` proves it.
    */
   readonly curator?: PeerIdString;
+  /**
+   * The curator's Ed25519 signature over the version statement (statements.ts); present iff
+   * `curator` is on the wire. The curator's transport fills it in as it publishes.
+   */
+  readonly signature?: Uint8Array;
+  readonly sentAt: number;
+}
+
+/** A version as its curator signed it: a version advert without what is not signed. */
+export type VersionClaim = Omit<VersionAdvert, 'kind' | 'task' | 'metrics' | 'sentAt'>;
+
+/**
+ * "Version `version.hash` does not recompute": its listed contributions, aggregated onto its
+ * parent with the task's strategy, give `recomputed`. Sent by the auditor that found it; any peer
+ * checks it by recomputing (PROTOCOL §7.15).
+ */
+export interface FraudAdvert {
+  readonly kind: 'fraud';
+  readonly task: string;
+  /** The round of the version accused. */
+  readonly round: number;
+  readonly version: VersionClaim;
+  readonly recomputed: Hash;
   readonly sentAt: number;
 }
 
@@ -88,7 +118,7 @@ export interface PresenceAdvert {
   readonly sentAt: number;
 }
 
-export type Advert = DeltaAdvert | VersionAdvert | PresenceAdvert;
+export type Advert = DeltaAdvert | VersionAdvert | PresenceAdvert | FraudAdvert;
 
 /** An advert as received: the gossipsub-verified sender (StrictSign) and the message. */
 export interface ReceivedAdvert {

@@ -17,6 +17,8 @@ import type { LatencyModel } from './core/links.ts';
 import { SimNetwork } from './core/network.ts';
 import { Scheduler, VirtualClock } from './core/scheduler.ts';
 import { SimTransport } from './core/sim-transport.ts';
+import { registerSimKey, simPeerId } from './core/identities.ts';
+import type { PrivateKey } from '@libp2p/interface';
 import type { Advert } from '../protocols/messages.ts';
 import type { SimLearning } from './peer/learning.ts';
 import { BlobPool, MemoryStore } from './peer/memory-store.ts';
@@ -47,8 +49,8 @@ export type SimRunOptions = (TrainingPeers | ProtocolOnlyPeers) & SimRunSettings
 interface SimRunSettings {
   readonly task: TaskManifest;
   readonly seed: number;
-  /** The peers' ids (e.g. the ids of a real federation to compare with); default `simPeerId(i)`. */
-  readonly peerIds?: readonly string[];
+  /** The peers' keys (e.g. those of a real federation to compare with); default `simPeerKey(i)`. */
+  readonly peerKeys?: readonly PrivateKey[];
   /**
    * Who hears whose adverts (and so whom a gossip peer can pull from); default everyone. A
    * dynamic topology is read at the publishing peer's current round.
@@ -117,8 +119,8 @@ export interface SimRun {
   readonly logs: readonly { readonly peer: string; readonly level: string; readonly message: string }[];
 }
 
-/** Simulated peer ids: fixed strings, so a scenario's elections are the same on every run. */
-export const simPeerId = (index: number) => `sim-peer-${String(index).padStart(4, '0')}`;
+/** Simulated peer ids: derived from the index, so a scenario's elections are the same on every run. */
+export { simPeerId } from './core/identities.ts';
 
 export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const { task } = options;
@@ -128,7 +130,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const scheduler = new Scheduler();
   const clock = new VirtualClock(scheduler);
   const indexOf = new Map<string, number>();
-  const peers = Array.from({ length: peerCount }, (_, i) => options.peerIds?.[i] ?? simPeerId(i));
+  const peers = Array.from({ length: peerCount }, (_, i) => (options.peerKeys?.[i] === undefined ? simPeerId(i) : registerSimKey(options.peerKeys[i]!)));
   peers.forEach((peer, i) => indexOf.set(peer, i));
   /** The running runtime of each peer; undefined while the peer is down. */
   const runtimes: (PeerRuntime | undefined)[] = [];
@@ -153,7 +155,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const pool = new BlobPool();
   const samplesPerSecond = options.samplesPerSecond ?? 2000;
   const logs: { peer: string; level: string; message: string }[] = [];
-  const adopted = new Map<number, { heads: Map<string, Head>; time: number }>();
+  /** Per round not yet reported: the peers that adopted its version, and those that moved past it without (caught up over it). */
+  const adopted = new Map<number, { heads: Map<string, Head>; passed: Set<string>; time: number }>();
   const rounds: SimRound[] = [];
   const reported = new Set<number>();
   let pendingReports: number[] = [];
@@ -163,19 +166,27 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const checkComplete = (round: number) => {
     const entry = adopted.get(round);
     if (entry === undefined || reported.has(round) || pendingReports.includes(round)) return;
-    if (entry.heads.size < onlineCount) return; // cannot be complete yet: spares an O(peers) check per adoption
+    if (entry.heads.size + entry.passed.size < onlineCount) return; // cannot be complete yet: spares an O(peers) check per adoption
     const online = peers.filter((_, i) => runtimes[i] !== undefined);
-    if (online.length > 0 && online.every((peer) => entry.heads.has(peer))) pendingReports.push(round);
+    if (online.length > 0 && online.every((peer) => entry.heads.has(peer) || entry.passed.has(peer))) pendingReports.push(round);
   };
 
   const onEvent = (peer: string) => (event: PeerEvent) => {
     if (event.type === 'log') logs.push({ peer, level: event.level, message: event.message });
     if (event.type !== 'adopted' || reported.has(event.head.round)) return;
-    const entry = adopted.get(event.head.round) ?? { heads: new Map<string, Head>(), time: 0 };
+    const entry = adopted.get(event.head.round) ?? { heads: new Map<string, Head>(), passed: new Set<string>(), time: 0 };
     entry.heads.set(peer, event.head);
+    entry.passed.delete(peer);
     entry.time = clock.now();
     adopted.set(event.head.round, entry);
     checkComplete(event.head.round);
+    // A peer that caught up over earlier rounds will never adopt their versions: they need not wait for it.
+    for (const [round, earlier] of adopted) {
+      if (round < event.head.round && !earlier.heads.has(peer) && !earlier.passed.has(peer)) {
+        earlier.passed.add(peer);
+        checkComplete(round);
+      }
+    }
   };
 
   // Each peer's store and learner outlive its runtime: a peer that goes down and comes back
@@ -209,6 +220,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       transport: new SimTransport({
         network,
         self: peer,
+        signed: true,
+        onRejected: (from, reason) => logs.push({ peer, level: 'warn', message: `dropped an advert from ${from}: ${reason}` }),
         blobOf: (hash) => pool.get(hash),
         ...(wireSize === undefined
           ? {}

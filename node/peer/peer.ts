@@ -77,6 +77,7 @@ export async function startPeer(options: PeerOptions): Promise<Peer> {
     const traffic = { fetched: 0, served: 0 };
     let runtime: PeerRuntime | undefined;
     const transport = libp2pTransport(host, task.id, {
+      privateKey: identity.privateKey,
       maxBlobBytes: task.timing.maxBlobBytes,
       currentRound: () => runtime?.engine.round ?? 0,
       log: (message) => emit({ type: 'log', level: 'info', message }),

@@ -14,6 +14,9 @@ import { pullDeltas, type LatePull } from './delta-pulls.ts';
 import type { Learner, OfferedDelta } from './learner.ts';
 import { InvalidVersionError } from './version-blob.ts';
 
+const toHex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+
 /** An aggregation found no delta it could use; `rejected` says why for each. */
 class NoValidDeltaError extends Error {
   override name = 'NoValidDeltaError';
@@ -143,9 +146,10 @@ export class PeerRuntime {
       round: checkpoint.round,
       hash: checkpoint.head,
       parent: record?.parent === '' ? undefined : record?.parent,
-      contributors: record?.contributors ?? [],
+      contributors: (record?.contributors ?? []).map(({ signature, ...c }) => (signature === undefined ? c : { ...c, signature: fromHex(signature) })),
       merged: record?.merged ?? [],
       curator: record?.curator,
+      ...(record?.signature === undefined ? {} : { signature: fromHex(record.signature) }),
       bytes: blob!.byteLength,
     };
   }
@@ -178,9 +182,10 @@ export class PeerRuntime {
       round: head.round,
       hash: head.hash,
       parent: head.parent ?? '',
-      contributors: head.contributors,
+      contributors: head.contributors.map(({ signature, ...c }) => (signature === undefined ? c : { ...c, signature: toHex(signature) })),
       merged: head.merged,
       ...(head.curator === undefined ? {} : { curator: head.curator }),
+      ...(head.signature === undefined ? {} : { signature: toHex(head.signature) }),
       ...(head.metrics === undefined ? {} : { metrics: { accuracy: head.metrics.accuracy, loss: head.metrics.loss } }),
       createdAt: this.#init.clock.now(),
     });
@@ -350,10 +355,14 @@ export class PeerRuntime {
             const screened = learner.screenUpdates === undefined ? { kept: offered, dropped: [] } : await learner.screenUpdates(base, offered);
             for (const d of screened.dropped) this.#emit({ type: 'rejected', round: effect.round, peer: d.from, reason: d.reason });
             const result = learner.aggregate(base, screened.kept);
-            const deltaOf = new Map(effect.deltas.map(({ from, advert }) => [from, advert.delta]));
-            for (const r of result.rejected) rejected.push({ peer: r.from, delta: deltaOf.get(r.from) ?? '', reason: r.reason });
+            const advertOf = new Map(effect.deltas.map(({ from, advert }) => [from, advert]));
+            for (const r of result.rejected) rejected.push({ peer: r.from, delta: advertOf.get(r.from)?.delta ?? '', reason: r.reason });
             for (const r of rejected) this.#emit({ type: 'rejected', round: effect.round, peer: r.peer, reason: r.reason });
-            const contributors: Contributor[] = result.accepted.map((d) => ({ peer: d.from, delta: deltaOf.get(d.from)!, samples: d.samples }));
+            // Each contribution carries its trainer's signature from its advert (ours is signed as the version is published).
+            const contributors: Contributor[] = result.accepted.map((d) => {
+              const { delta, signature } = advertOf.get(d.from)!;
+              return { peer: d.from, delta, samples: d.samples, ...(signature === undefined ? {} : { signature }) };
+            });
             if (contributors.length === 0) throw new NoValidDeltaError(`no valid delta among ${effect.deltas.length}`, rejected);
             const version = await store.blobs.put(result.blob);
             const patch = result.patch === undefined ? undefined : await store.blobs.put(result.patch);
@@ -411,6 +420,24 @@ export class PeerRuntime {
             return { type: 'fetched', now: now(), hash: effect.hash };
           },
           (reason, error) => ({ type: 'fetch-failed', now: now(), hash: effect.hash, reason, invalid: error instanceof InvalidVersionError }),
+        );
+        break;
+      case 'audit':
+        this.#background(
+          effect,
+          async () => {
+            const { version, holders } = effect.audit;
+            // Off the round's critical path: twice the usual time. Each delta from its trainer
+            // first, then from the curator and accusers (who pulled it).
+            const timeoutMs = 2 * this.#init.fetchTimeoutMs;
+            const parent = await this.#blob(version.parent, holders, { timeoutMs });
+            const offered: OfferedDelta[] = await Promise.all(
+              version.contributors.map(async (c) => ({ from: c.peer, blob: await this.#blob(c.delta, [c.peer, ...holders.filter((h) => h !== c.peer)], { timeoutMs }), samples: c.samples })),
+            );
+            const result = learner.aggregate(parent, offered);
+            return { type: 'audited', now: now(), audit: effect.audit, recomputed: hashBytes(result.blob) };
+          },
+          (reason) => ({ type: 'audited', now: now(), audit: effect.audit, failure: reason }),
         );
         break;
       case 'adopt': {

@@ -2,13 +2,17 @@
  * The Transport port over libp2p: adverts on the task's gossipsub topic (protocols/adverts)
  * and blobs over the blob protocol (protocols/blob).
  */
+import type { PrivateKey } from '@libp2p/interface';
 import { createAdvertChannel } from '../../protocols/adverts/index.ts';
+import { signWith } from '../../protocols/adverts/statements.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, DEFAULT_MIN_BYTES_PER_SECOND } from '../../protocols/blob/limits.ts';
 import { blobPort } from '../../protocols/blob/port.ts';
 import type { Host } from '../host/host.ts';
 import type { Transport } from '../round/ports.ts';
 
 export interface Libp2pTransportOptions {
+  /** The peer's key (the host's): signs this peer's statements in the adverts it publishes. */
+  readonly privateKey: PrivateKey;
   readonly maxBlobBytes: number;
   /** How long one holder gets to deliver a blob of unknown size (no `expectedBytes`) before the next is tried. Default 30 s. */
   readonly attemptTimeoutMs?: number;
@@ -32,6 +36,7 @@ const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 export function libp2pTransport(host: Host, taskId: string, options: Libp2pTransportOptions): Transport {
   const log = options.log ?? (() => {});
   const channel = createAdvertChannel(host, taskId, {
+    sign: signWith(options.privateKey),
     log,
     ...(options.currentRound === undefined ? {} : { currentRound: options.currentRound }),
   });

@@ -7,6 +7,7 @@
  * owns the head, the round's timing and curation, and is reached through `ChainHost`.
  */
 import type { Contributor, Hash, PeerIdString, VersionAdvert } from '../../protocols/messages.ts';
+import type { Disownable } from './audits.ts';
 import type { RoundElection } from './election.ts';
 import type { Effect, EngineEvent, Head, MergeLeaf } from './events.ts';
 import type { PeerBook } from './peer-book.ts';
@@ -33,6 +34,8 @@ export interface ChainHost {
   markSkippedSlots(next: Head, now: number, effects: Effect[]): void;
   /** Aggregates if this peer may now (a pull that held it back has ended). */
   maybeCurate(now: number, effects: Effect[]): void;
+  /** Whether a version must not be adopted: proven fraudulent, built on or merging one, or by a convicted curator (audits.ts). */
+  disowns(version: Disownable): boolean;
 }
 
 /** A version being pulled: what adopting it would make the head, and whose advert asked for it. */
@@ -130,7 +133,7 @@ export class ChainFollower {
       this.pullIfVouched(hash, now, effects);
       return;
     }
-    if (this.#fetching.has(hash) || this.pullingRound(round) || this.#versions.isRejected(hash)) return;
+    if (this.#fetching.has(hash) || this.pullingRound(round) || this.#versions.isRejected(hash) || this.#host.disowns({ hash })) return;
     if (this.#peers.isPenalised(from, this.#host.round()) || !this.#vouched(hash, round, now)) return;
     // Peers ahead of us vouch for a head whose version advert we missed: pull it to catch up.
     this.#fetching.set(hash, { head: { round, hash, parent: undefined, contributors: [], merged: [], curator: undefined, bytes: 0 }, from });
@@ -184,6 +187,7 @@ export class ChainFollower {
   onVersion(from: PeerIdString, advert: VersionAdvert, now: number, effects: Effect[]): void {
     const head = this.#host.head();
     if (head === undefined || this.#versions.isRejected(advert.hash) || this.#peers.isPenalised(from, this.#host.round())) return;
+    if (this.#host.disowns(advert)) return;
     if (advert.hash === head.hash && head.parent === undefined && head.round === advert.round) {
       // We caught up to this version without its advert: now we know where it came from.
       const filled = headFromAdvert(advert);
@@ -224,6 +228,10 @@ export class ChainFollower {
     const known = this.#versions.get(hash);
     if (head === undefined || known === undefined || known.advert.round <= head.round || this.#fetching.has(hash)) return;
     const { advert, from } = known;
+    if (this.#host.disowns(advert)) {
+      this.#versions.delete(hash);
+      return;
+    }
     const child = advert.round === head.round + 1 && this.#host.acceptsBase(advert.parent);
     // A child is pulled on its curator's own advert if that curator is entitled by now (else it
     // waits for the slot that entitles it); a re-published or curator-less child, like any other
@@ -271,7 +279,9 @@ export class ChainFollower {
       if (known !== undefined) addLeaf(leaf, known.advert.contributors);
     }
     for (const { advert, from } of this.#versions.values()) {
-      if (advert.round === round && advert.parent === parent && advert.merged.length === 0 && !this.#peers.isPenalised(from, this.#host.round())) addLeaf(advert.hash, advert.contributors);
+      if (advert.round === round && advert.parent === parent && advert.merged.length === 0 && !this.#peers.isPenalised(from, this.#host.round()) && !this.#host.disowns(advert)) {
+        addLeaf(advert.hash, advert.contributors);
+      }
     }
     const sorted = [...leaves.values()].sort((a, b) => (a.hash < b.hash ? -1 : 1));
     if (sorted.length < 2 || this.#merging) return;
@@ -310,7 +320,7 @@ export class ChainFollower {
     this.#fetching.delete(hash);
     const head = this.#host.head();
     const pending = fetched?.head;
-    if (pending === undefined || head === undefined) return;
+    if (pending === undefined || head === undefined || this.#host.disowns(pending)) return;
     const newer = pending.round > head.round;
     const mergeOfOurRound = pending.round === head.round && pending.merged.length > 0 && pending.merged.length > head.merged.length;
     if (!newer && !mergeOfOurRound) return;

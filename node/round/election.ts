@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash, PeerIdString } from '../../protocols/messages.ts';
 
-function score(purpose: 'cohort' | 'curator', round: number, base: Hash, peer: PeerIdString): Buffer {
+function score(purpose: 'cohort' | 'curator' | 'audit', round: number, base: Hash, peer: PeerIdString): Buffer {
   return createHash('sha256').update(`${purpose}\0${round}\0${base}\0${peer}`, 'utf8').digest();
 }
 
@@ -31,6 +31,16 @@ export function curatorRanking(round: number, base: Hash, peers: Iterable<PeerId
   const scored = [...new Set(peers)].map((peer) => ({ peer, digest: score('curator', round, base, peer) }));
   scored.sort((a, b) => Buffer.compare(a.digest, b.digest));
   return scored.map(({ peer }) => peer);
+}
+
+/**
+ * The auditors of the version of `round` made from `parent` (PROTOCOL §7.15): the `count` of
+ * `candidates` first by score("audit", round, parent, peer) ascending.
+ */
+export function auditorsOf(round: number, parent: Hash, candidates: Iterable<PeerIdString>, count: number): PeerIdString[] {
+  const scored = [...new Set(candidates)].map((peer) => ({ peer, digest: score('audit', round, parent, peer) }));
+  scored.sort((a, b) => Buffer.compare(a.digest, b.digest));
+  return scored.slice(0, count).map(({ peer }) => peer);
 }
 
 /**

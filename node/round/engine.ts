@@ -19,6 +19,7 @@
  *   expected round is not waited for; a sender keeps at most two versions per round (§7.14).
  */
 import type { Advert, DeltaAdvert, Hash, PeerIdString } from '../../protocols/messages.ts';
+import { Audits } from './audits.ts';
 import { ChainFollower } from './chain-follower.ts';
 import { RoundElection } from './election.ts';
 import type { DeltaOffer, Effect, EngineEvent, Head, RejectedDelta } from './events.ts';
@@ -45,7 +46,12 @@ export interface EngineConfig {
   readonly maxRounds?: number;
   /** Stop training once a version's published validation accuracy reaches this. */
   readonly targetAccuracy?: number;
+  /** Auditors drawn per curated version (§7.15); default DEFAULT_AUDITORS. */
+  readonly auditors?: number;
 }
+
+/** Auditors per curated version when the configuration does not say. */
+export const DEFAULT_AUDITORS = 2;
 
 /** An open delta is announced again after this many presence intervals without a version (at most half the window). */
 const REANNOUNCE_AFTER_INTERVALS = 3;
@@ -64,6 +70,8 @@ export class RoundEngine {
   readonly #peers: PeerBook;
   /** Version adverts, pulls, catch-up and merges (chain-follower.ts). */
   readonly #chain: ChainFollower;
+  /** Audits of curated versions and fraud proofs (audits.ts). */
+  readonly #audits: Audits;
   /** Deltas for the round after the head, by sender. */
   #deltas = new Map<PeerIdString, DeltaAdvert>();
   /** Deltas for the round after that (from peers that adopted the next version before us). */
@@ -93,6 +101,16 @@ export class RoundEngine {
       },
       markSkippedSlots: (next, now, effects) => this.#markSkippedSlots(next, now, effects),
       maybeCurate: (now, effects) => this.#maybeCurate(now, effects),
+      disowns: (version) => this.#audits.disowns(version),
+    });
+    this.#audits = new Audits({
+      self: config.self,
+      task: config.task,
+      peers: this.#peers,
+      auditors: config.auditors ?? DEFAULT_AUDITORS,
+      head: () => this.#head,
+      livePeers: (now) => this.livePeers(now),
+      stepBack: (head, now, effects) => this.#adopt(head, now, effects, true),
     });
   }
 
@@ -192,6 +210,9 @@ export class RoundEngine {
       case 'fetched':
         this.#chain.onFetched(event.hash, event.now, effects);
         break;
+      case 'audited':
+        this.#audits.onAudited(event, effects);
+        break;
       case 'fetch-failed':
         this.#chain.onFetchFailed(event, effects);
         break;
@@ -216,6 +237,7 @@ export class RoundEngine {
     this.#chain.adopted(head.hash);
     this.#peers.addHolder(head.hash, this.config.self);
     if (announce) effects.push({ type: 'adopt', head });
+    this.#audits.adopted(head, now, effects);
     const sameRoundMerge = previous !== undefined && head.merged.length > 0 && previous.round === head.round;
     if (sameRoundMerge) {
       // Deltas trained from a merged leaf stay valid: keep collecting, keep any training in flight.
@@ -384,6 +406,9 @@ export class RoundEngine {
         this.#peers.addHolder(advert.hash, from);
         this.#peers.vouch(advert.hash, advert.round, from);
         this.#chain.onVersion(from, advert, now, effects);
+        break;
+      case 'fraud':
+        this.#audits.onFraud(from, advert, effects);
         break;
       default: {
         const unknown: never = advert;

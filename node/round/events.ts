@@ -4,7 +4,7 @@
  * carries the time it happened at. The runtime (a real peer or the simulator) carries out the
  * effects and feeds their results back as events.
  */
-import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, TrainMetrics, ValidationMetrics } from '../../protocols/messages.ts';
+import type { Advert, Contributor, DeltaAdvert, Hash, PeerIdString, TrainMetrics, ValidationMetrics, VersionClaim } from '../../protocols/messages.ts';
 
 /** The version a peer trains from and serves. */
 export interface Head {
@@ -23,6 +23,8 @@ export interface Head {
   readonly metrics?: ValidationMetrics;
   /** The version's patch blob (version − parent), when its curator made one. */
   readonly patch?: Hash;
+  /** The curator's signature over the version statement, from its advert (our own versions are signed as they are published). */
+  readonly signature?: Uint8Array;
 }
 
 /** A version's patch blob and the version it applies to (the version's parent). */
@@ -59,6 +61,16 @@ export interface LateDelta {
   readonly peer: PeerIdString;
   readonly delta: Hash;
   readonly reason: string;
+}
+
+/** A curated version to recompute (PROTOCOL §7.15): our own audit, or a fraud advert's accusation to check. */
+export interface AuditCase {
+  /** The version as its curator signed it. */
+  readonly version: VersionClaim;
+  /** The peers whose fraud adverts accuse it; empty for our own audit. */
+  readonly accusers: readonly PeerIdString[];
+  /** Peers to pull the parent and the listed deltas from (each delta's trainer is tried first). */
+  readonly holders: readonly PeerIdString[];
 }
 
 export type EngineEvent =
@@ -115,6 +127,11 @@ export type EngineEvent =
       readonly leaves: readonly Hash[];
     }
   | { readonly type: 'merge-failed'; readonly now: number; readonly round: number; readonly leaves: readonly Hash[]; readonly reason: string }
+  /**
+   * An audit ended: `recomputed` is the hash the listed contributions aggregate to on the parent;
+   * `failure` says why it could not be recomputed (a blob could not be pulled).
+   */
+  | { readonly type: 'audited'; readonly now: number; readonly audit: AuditCase; readonly recomputed?: Hash; readonly failure?: string }
   /** The version blob `hash` is now held locally and decodes as the task's model. */
   | { readonly type: 'fetched'; readonly now: number; readonly hash: Hash }
   /** `invalid`: the blob was pulled (its hash matched) but is not a valid version of the task's model. */
@@ -148,6 +165,8 @@ export type Effect =
       readonly bytes?: number;
       readonly patch?: VersionPatch;
     }
+  /** Pull the parent and the listed deltas, aggregate them again, report `audited`. */
+  | { readonly type: 'audit'; readonly audit: AuditCase }
   /** The peer moved to a new head: checkpoint it and record its provenance. */
   | { readonly type: 'adopt'; readonly head: Head }
   | { readonly type: 'set-timer'; readonly timer: TimerName; readonly delayMs: number }

@@ -116,6 +116,7 @@ export class GossipEngine {
       case 'aggregated':
       case 'aggregate-failed':
       case 'late-delta':
+      case 'audited':
         effects.push({ type: 'log', level: 'warn', message: `a curator-mode ${event.type} event reached a gossip-mode engine; ignored` });
         break;
       default: {

@@ -47,6 +47,8 @@ export class PeerBook {
   /** The last round each peer may curate in on the strength of a version it contributed to or curated. */
   readonly #provenUntil = new Map<PeerIdString, number>();
   readonly #provenRounds: number;
+  /** Peers proven dishonest by a checked fraud proof (§7.15): never proven again. */
+  readonly #convicted = new Set<PeerIdString>();
   /** The latest round any proof lasts to (while no proof lasts to a round, every peer counts as proven in it). */
   #latestProof = -Infinity;
   /** Bumped whenever the peers that may curate can have changed (liveness, delivery, penalties). */
@@ -127,6 +129,19 @@ export class PeerBook {
    * heard a delta another did not); two peers that both think they curate make sibling versions,
    * which every peer merges (§7.9).
    */
+  /**
+   * `peer` is proven dishonest (§7.15: its version did not recompute, or it accused an honest
+   * one): it never counts as proven again, so it never curates nor ranks before anyone.
+   */
+  convict(peer: PeerIdString): void {
+    this.#convicted.add(peer);
+    this.#epoch++;
+  }
+
+  isConvicted(peer: PeerIdString): boolean {
+    return this.#convicted.has(peer);
+  }
+
   mayCurate(peer: PeerIdString, round: number): boolean {
     const skipped = this.#skippedSlots.get(peer);
     return this.isProven(peer, round) && !this.#missed.has(peer) && !this.isPenalised(peer, round) && (skipped === undefined || round > skipped.untilRound);
@@ -149,6 +164,7 @@ export class PeerBook {
    * genesis, a head caught up to without its provenance), every peer counts as proven.
    */
   isProven(peer: PeerIdString, round: number): boolean {
+    if (this.#convicted.has(peer)) return false;
     return this.#latestProof < round || (this.#provenUntil.get(peer) ?? -Infinity) >= round;
   }
 

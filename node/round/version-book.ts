@@ -113,6 +113,7 @@ export function headFromAdvert(advert: VersionAdvert): Head {
     bytes: advert.bytes,
     ...(advert.metrics === undefined ? {} : { metrics: advert.metrics }),
     ...(advert.patch === undefined ? {} : { patch: advert.patch }),
+    ...(advert.signature === undefined || advert.merged.length > 0 ? {} : { signature: advert.signature }),
   };
 }
 
@@ -131,6 +132,7 @@ export function advertOfHead(head: Head, task: string, now: number): VersionAdve
     ...(head.metrics === undefined ? {} : { metrics: head.metrics }),
     ...(head.patch === undefined ? {} : { patch: head.patch }),
     ...(head.curator === undefined || head.merged.length > 0 ? {} : { curator: head.curator }),
+    ...(head.signature === undefined || head.merged.length > 0 ? {} : { signature: head.signature }),
     sentAt: now,
   };
 }

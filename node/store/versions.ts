@@ -22,14 +22,21 @@ export interface VersionRecord {
   /** The version it was aggregated from; "" only for a round-0 (initial) version. */
   readonly parent: Hash;
   /** Sorted by peer id. */
-  readonly contributors: readonly Contributor[];
+  readonly contributors: readonly RecordedContributor[];
   /** For a merge of same-round versions: the versions merged, sorted; else empty. */
   readonly merged: readonly Hash[];
   readonly metrics?: VersionMetrics;
   /** The peer id of the curator that produced it. */
   readonly curator?: string;
+  /** The curator's signature over the version statement (PROTOCOL §5.9), lowercase hex. */
+  readonly signature?: string;
   /** Unix milliseconds. */
   readonly createdAt: number;
+}
+
+/** A contribution as recorded: its trainer's signature, when known, as lowercase hex. */
+export interface RecordedContributor extends Omit<Contributor, 'signature'> {
+  readonly signature?: string;
 }
 
 /** Why a history walk stopped. */
@@ -282,6 +289,7 @@ export function versionProblems(value: unknown): string[] {
       if (!isHash(r['delta'])) problems.push(`contributors[${i}].delta must be 64 lowercase hex characters, got ${show(r['delta'])}`);
       const samples = r['samples'];
       if (typeof samples !== 'number' || !Number.isFinite(samples) || samples < 0) problems.push(`contributors[${i}].samples must be a non-negative number, got ${show(samples)}`);
+      if (r['signature'] !== undefined && !isSignature(r['signature'])) problems.push(`contributors[${i}].signature must be 128 lowercase hex characters, got ${show(r['signature'])}`);
       return undefined;
     });
   }
@@ -299,6 +307,7 @@ export function versionProblems(value: unknown): string[] {
     }
   }
   if (v['curator'] !== undefined && typeof v['curator'] !== 'string') problems.push(`curator must be a string, got ${show(v['curator'])}`);
+  if (v['signature'] !== undefined && !isSignature(v['signature'])) problems.push(`signature must be 128 lowercase hex characters, got ${show(v['signature'])}`);
   const createdAt = v['createdAt'];
   if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) problems.push(`createdAt must be a number (Unix ms), got ${show(createdAt)}`);
   return problems;
@@ -310,7 +319,7 @@ function normalize(v: VersionRecord): VersionRecord {
     round: v.round,
     hash: v.hash,
     parent: v.parent,
-    contributors: v.contributors.map((c) => ({ peer: c.peer, delta: c.delta, samples: c.samples })),
+    contributors: v.contributors.map((c) => ({ peer: c.peer, delta: c.delta, samples: c.samples, ...(c.signature === undefined ? {} : { signature: c.signature }) })),
     merged: [...v.merged],
     createdAt: v.createdAt,
   };
@@ -321,12 +330,15 @@ function normalize(v: VersionRecord): VersionRecord {
     out.metrics = metrics;
   }
   if (v.curator !== undefined) out.curator = v.curator;
+  if (v.signature !== undefined) out.signature = v.signature;
   return out;
 }
 
+const isSignature = (value: unknown) => typeof value === 'string' && /^[0-9a-f]{128}$/.test(value);
+
 /** The fields that define which version a record describes (not when or by whom it was noted). */
 function identityOf(v: VersionRecord): string {
-  return JSON.stringify([v.round, v.hash, v.parent, v.contributors, v.merged]);
+  return JSON.stringify([v.round, v.hash, v.parent, v.contributors.map((c) => [c.peer, c.delta, c.samples]), v.merged]);
 }
 
 function show(value: unknown): string {

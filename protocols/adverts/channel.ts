@@ -1,8 +1,9 @@
 /**
  * The advert half of the round engine's Transport port over gossipsub: publish adverts on the
- * task topic, receive the ones that pass `validateAdvert` (topic.ts) with their verified author.
+ * task topic, with this peer's statement signatures filled in (statements.ts), receive the ones
+ * that pass `validateAdvert` (topic.ts, signatures included) with their verified author.
  *
- *     const channel = createAdvertChannel(host, 'mnist-demo', { currentRound: () => engine.round });
+ *     const channel = createAdvertChannel(host, 'mnist-demo', { sign: signWith(privateKey), currentRound: () => engine.round });
  *     const off = channel.onAdvert(({ from, advert }) => ...);
  *     await channel.publish(advert);
  *     channel.stop();
@@ -18,6 +19,7 @@ import type { Transport } from '../../node/round/ports.ts';
 import type { Host } from '../../node/host/host.ts';
 import { GossipflError } from '../../node/errors.ts';
 import { DEFAULT_ADVERT_LIMITS, decodeAdvert, encodeAdvert } from './codec.ts';
+import { sealAdvert, type SignStatement } from './statements.ts';
 import {
   advertTopic,
   advertTopicValidator,
@@ -32,6 +34,8 @@ export class AdvertChannelError extends GossipflError {
 }
 
 export interface AdvertChannelOptions extends Omit<AdvertValidationContext, 'taskId' | 'replay'> {
+  /** Signs this peer's statements in what it publishes (statements.ts): with the host's own key. */
+  readonly sign: SignStatement;
   /** Called for every rejected message with the reason and author (undefined if unsigned). */
   readonly onRejected?: (reason: string, from: PeerIdString | undefined) => void;
   /** Called for every ignored (stale, old-round, duplicate) message. */
@@ -55,7 +59,7 @@ export interface AdvertChannel extends Pick<Transport, 'self' | 'onAdvert'> {
   stop(): void;
 }
 
-export function createAdvertChannel(host: Host, taskId: string, options: AdvertChannelOptions = {}): AdvertChannel {
+export function createAdvertChannel(host: Host, taskId: string, options: AdvertChannelOptions): AdvertChannel {
   const topic = advertTopic(taskId);
   const pubsub = host.services.pubsub;
   if (pubsub.topicValidators.has(topic)) {
@@ -67,7 +71,7 @@ export function createAdvertChannel(host: Host, taskId: string, options: AdvertC
   const accepted = new WeakMap<Message, Advert>();
   let stopped = false;
 
-  const { replay, onRejected, onIgnored, log: _log, ...context } = options;
+  const { replay, onRejected, onIgnored, log: _log, sign, ...context } = options;
   const guard = replay === false ? undefined : (replay ?? new ReplayGuard());
   const now = options.now ?? Date.now;
   const replayWindowMs = (options.maxAgeMs ?? DEFAULT_MAX_AGE_MS) + (options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS);
@@ -115,7 +119,7 @@ export function createAdvertChannel(host: Host, taskId: string, options: AdvertC
       if (advert.task !== taskId) {
         throw new AdvertChannelError(`advert for task ${JSON.stringify(advert.task)} cannot go on the channel of task ${taskId}`);
       }
-      const bytes = encodeAdvert(advert, limits);
+      const bytes = encodeAdvert(sealAdvert(advert, self, sign), limits);
       // Our own adverts count as first seen from us: another peer re-publishing them is a replay.
       guard?.check(bytes, advert, self, now(), replayWindowMs);
       try {

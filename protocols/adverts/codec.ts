@@ -17,8 +17,8 @@
 import { peerIdFromMultihash, peerIdFromString } from '@libp2p/peer-id';
 import * as Digest from 'multiformats/hashes/digest';
 import { GossipflError } from '../../node/errors.ts';
-import type { Advert, Contributor, Hash } from '../messages.ts';
-import { AdvertEnvelope, type Contributor as WireContributor } from './generated/adverts.js';
+import type { Advert, Contributor, Hash, ValidationMetrics, VersionClaim } from '../messages.ts';
+import { AdvertEnvelope, type Contributor as WireContributor, type VersionBody as WireVersionBody } from './generated/adverts.js';
 
 /** Limits on one advert. Defaults: `DEFAULT_ADVERT_LIMITS`. */
 export interface AdvertLimits {
@@ -92,38 +92,15 @@ export function encodeAdvert(advert: Advert, limits: AdvertLimits = DEFAULT_ADVE
         samples: count(advert.samples, 'samples', failEncode),
         loss: metric(advert.metrics.loss, 'metrics.loss', failEncode),
         accuracy: metric(advert.metrics.accuracy, 'metrics.accuracy', failEncode),
+        ...signatureField(advert.signature, 'signature', failEncode),
       };
       break;
     case 'version':
-      if (advert.contributors.length > limits.maxContributors) {
-        failEncode(`${advert.contributors.length} contributors, more than the limit of ${limits.maxContributors}`);
-      }
-      if (advert.merged.length > limits.maxMerged) {
-        failEncode(`${advert.merged.length} merged versions, more than the limit of ${limits.maxMerged}`);
-      }
-      envelope.version = {
-        round: count(advert.round, 'round', failEncode),
-        hash: hashToBytes(advert.hash, 'hash'),
-        parent: hashToBytes(advert.parent, 'parent'),
-        bytes: count(advert.bytes, 'bytes', failEncode),
-        contributors: advert.contributors.map((contributor, index) => ({
-          peer: peerToBytes(contributor.peer, `contributors[${index}].peer`),
-          delta: hashToBytes(contributor.delta, `contributors[${index}].delta`),
-          samples: count(contributor.samples, `contributors[${index}].samples`, failEncode),
-        })),
-        merged: advert.merged.map((hash, index) => hashToBytes(hash, `merged[${index}]`)),
-        ...(advert.metrics === undefined
-          ? {}
-          : {
-              metrics: {
-                loss: metric(advert.metrics.loss, 'metrics.loss', failEncode),
-                accuracy: metric(advert.metrics.accuracy, 'metrics.accuracy', failEncode),
-                samples: count(advert.metrics.samples, 'metrics.samples', failEncode),
-              },
-            }),
-        ...(advert.patch === undefined ? {} : { patch: hashToBytes(advert.patch, 'patch') }),
-        ...(advert.curator === undefined ? {} : { curator: peerToBytes(advert.curator, 'curator') }),
-      };
+      envelope.version = encodeVersionBody(advert, limits);
+      break;
+    case 'fraud':
+      if (advert.round !== advert.version.round) failEncode(`round ${advert.round} is not the accused version's round ${advert.version.round}`);
+      envelope.fraud = { version: encodeVersionBody(advert.version, limits), recomputed: hashToBytes(advert.recomputed, 'recomputed') };
       break;
     case 'presence':
       envelope.presence = {
@@ -157,8 +134,8 @@ export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_A
     const message = error instanceof Error ? error.message : String(error);
     failDecode(`not a protobuf AdvertEnvelope (${message})`, error);
   }
-  const bodies = (['delta', 'version', 'presence'] as const).filter((body) => envelope[body] !== undefined);
-  if (bodies.length === 0) failDecode('no body: one of delta, version or presence must be set');
+  const bodies = (['delta', 'version', 'presence', 'fraud'] as const).filter((body) => envelope[body] !== undefined);
+  if (bodies.length === 0) failDecode('no body: one of delta, version, presence or fraud must be set');
   if (bodies.length > 1) failDecode(`more than one body (${bodies.join(', ')}): exactly one must be set`);
   checkTask(envelope.task, limits, failDecode);
   const task = envelope.task;
@@ -179,35 +156,21 @@ export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_A
         accuracy: metric(body.accuracy, 'metrics.accuracy', failDecode),
       },
       sentAt,
+      ...signatureField(body.signature, 'signature', failDecode),
     };
   }
   if (envelope.version !== undefined) {
-    const body = envelope.version;
-    return {
-      kind: 'version',
-      task,
-      round: count(body.round, 'round', failDecode),
-      hash: bytesToHash(body.hash, 'hash'),
-      parent: bytesToHash(body.parent, 'parent'),
-      bytes: count(body.bytes, 'bytes', failDecode),
-      contributors: body.contributors.map((contributor, index) => decodeContributor(contributor, index)),
-      merged: body.merged.map((hash, index) => bytesToHash(hash, `merged[${index}]`)),
-      ...(body.metrics === undefined
-        ? {}
-        : {
-            metrics: {
-              loss: metric(body.metrics.loss, 'metrics.loss', failDecode),
-              accuracy: metric(body.metrics.accuracy, 'metrics.accuracy', failDecode),
-              samples: count(body.metrics.samples, 'metrics.samples', failDecode),
-            },
-          }),
-      ...(body.patch === undefined ? {} : { patch: bytesToHash(body.patch, 'patch') }),
-      ...(body.curator === undefined ? {} : { curator: bytesToPeer(body.curator, 'curator') }),
-      sentAt,
-    };
+    const { metrics, ...claim } = decodeVersionBody(envelope.version);
+    return { kind: 'version', task, ...claim, ...(metrics === undefined ? {} : { metrics }), sentAt };
+  }
+  if (envelope.fraud !== undefined) {
+    const body = envelope.fraud;
+    if (body.version === undefined) failDecode('fraud.version is missing');
+    const { metrics: _unsigned, ...version } = decodeVersionBody(body.version, 'fraud.version.');
+    return { kind: 'fraud', task, round: version.round, version, recomputed: bytesToHash(body.recomputed, 'fraud.recomputed'), sentAt };
   }
   const body = envelope.presence;
-  if (body === undefined) return failDecode('no body: one of delta, version or presence must be set');
+  if (body === undefined) return failDecode('no body: one of delta, version, presence or fraud must be set');
   return {
     kind: 'presence',
     task,
@@ -218,12 +181,88 @@ export function decodeAdvert(bytes: Uint8Array, limits: AdvertLimits = DEFAULT_A
   };
 }
 
-function decodeContributor(contributor: WireContributor, index: number): Contributor {
+function encodeVersionBody(version: VersionClaim & { readonly metrics?: ValidationMetrics }, limits: AdvertLimits): WireVersionBody {
+  if (version.signature !== undefined && version.curator === undefined) failEncode('signature without a curator');
+  if (version.curator !== undefined && version.signature === undefined) failEncode('curator without a signature (the transport signs before encoding)');
+  if (version.contributors.length > limits.maxContributors) {
+    failEncode(`${version.contributors.length} contributors, more than the limit of ${limits.maxContributors}`);
+  }
+  if (version.merged.length > limits.maxMerged) {
+    failEncode(`${version.merged.length} merged versions, more than the limit of ${limits.maxMerged}`);
+  }
   return {
-    peer: bytesToPeer(contributor.peer, `contributors[${index}].peer`),
-    delta: bytesToHash(contributor.delta, `contributors[${index}].delta`),
-    samples: count(contributor.samples, `contributors[${index}].samples`, failDecode),
+    round: count(version.round, 'round', failEncode),
+    hash: hashToBytes(version.hash, 'hash'),
+    parent: hashToBytes(version.parent, 'parent'),
+    bytes: count(version.bytes, 'bytes', failEncode),
+    contributors: version.contributors.map((contributor, index) => encodeContributor(contributor, `contributors[${index}].`)),
+    merged: version.merged.map((hash, index) => hashToBytes(hash, `merged[${index}]`)),
+    ...(version.metrics === undefined
+      ? {}
+      : {
+          metrics: {
+            loss: metric(version.metrics.loss, 'metrics.loss', failEncode),
+            accuracy: metric(version.metrics.accuracy, 'metrics.accuracy', failEncode),
+            samples: count(version.metrics.samples, 'metrics.samples', failEncode),
+          },
+        }),
+    ...(version.patch === undefined ? {} : { patch: hashToBytes(version.patch, 'patch') }),
+    ...(version.curator === undefined ? {} : { curator: peerIdBytes(version.curator, 'curator') }),
+    ...signatureField(version.signature, 'signature', failEncode),
   };
+}
+
+/** A contributor's wire form (also inside the version statement). */
+export function encodeContributor(contributor: Contributor, field: string): WireContributor {
+  return {
+    peer: peerIdBytes(contributor.peer, `${field}peer`),
+    delta: hashToBytes(contributor.delta, `${field}delta`),
+    samples: count(contributor.samples, `${field}samples`, failEncode),
+    ...signatureField(contributor.signature, `${field}signature`, failEncode),
+  };
+}
+
+function decodeVersionBody(body: WireVersionBody, field = ''): VersionClaim & { readonly metrics?: ValidationMetrics } {
+  if (body.signature !== undefined && body.curator === undefined) failDecode(`${field}signature without a curator`);
+  if (body.curator !== undefined && body.signature === undefined) failDecode(`${field}curator without a signature`);
+  return {
+    round: count(body.round, `${field}round`, failDecode),
+    hash: bytesToHash(body.hash, `${field}hash`),
+    parent: bytesToHash(body.parent, `${field}parent`),
+    bytes: count(body.bytes, `${field}bytes`, failDecode),
+    contributors: body.contributors.map((contributor, index) => decodeContributor(contributor, `${field}contributors[${index}].`)),
+    merged: body.merged.map((hash, index) => bytesToHash(hash, `${field}merged[${index}]`)),
+    ...(body.metrics === undefined
+      ? {}
+      : {
+          metrics: {
+            loss: metric(body.metrics.loss, `${field}metrics.loss`, failDecode),
+            accuracy: metric(body.metrics.accuracy, `${field}metrics.accuracy`, failDecode),
+            samples: count(body.metrics.samples, `${field}metrics.samples`, failDecode),
+          },
+        }),
+    ...(body.patch === undefined ? {} : { patch: bytesToHash(body.patch, `${field}patch`) }),
+    ...(body.curator === undefined ? {} : { curator: bytesToPeer(body.curator, `${field}curator`) }),
+    ...signatureField(body.signature, `${field}signature`, failDecode),
+  };
+}
+
+function decodeContributor(contributor: WireContributor, field: string): Contributor {
+  return {
+    peer: bytesToPeer(contributor.peer, `${field}peer`),
+    delta: bytesToHash(contributor.delta, `${field}delta`),
+    samples: count(contributor.samples, `${field}samples`, failDecode),
+    ...signatureField(contributor.signature, `${field}signature`, failDecode),
+  };
+}
+
+/** Ed25519 signatures are 64 bytes; an empty one (proto3's default) is no signature. */
+const SIGNATURE_BYTES = 64;
+
+function signatureField(signature: Uint8Array | undefined, field: string, fail: Fail): { signature?: Uint8Array<ArrayBuffer> } {
+  if (signature === undefined || signature.byteLength === 0) return {};
+  if (signature.byteLength !== SIGNATURE_BYTES) fail(`${field} must be a ${SIGNATURE_BYTES}-byte Ed25519 signature, got ${signature.byteLength} bytes`);
+  return { signature: Uint8Array.from(signature) };
 }
 
 function checkTask(task: string, limits: AdvertLimits, fail: Fail): void {
@@ -262,7 +301,8 @@ function bytesToHash(bytes: Uint8Array, field: string): Hash {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-function peerToBytes(peer: string, field: string): Uint8Array<ArrayBuffer> {
+/** The binary form of a peer id (its multihash), as in every protobuf of libp2p. */
+export function peerIdBytes(peer: string, field: string): Uint8Array<ArrayBuffer> {
   let bytes: Uint8Array;
   try {
     const id = peerIdFromString(peer);

@@ -14,6 +14,8 @@
  * - `stale`: `sentAt` more than `maxAgeMs` (default 10 min) behind our clock. Honest peers
  *   announce with a fresh `sentAt` and gossipsub delivers in seconds, so such an advert is a
  *   replay older than the replay window, or comes from a clock that needs fixing;
+ * - `bad signature`: a statement signature is missing or not its signer's (statements.ts): a
+ *   delta advert's, a listed contributor's, or a version's curator's;
  * - `replay`: the exact bytes of a delta advert first published by another peer (within the
  *   `maxAgeMs + maxSkewMs` window). Two peers may name the same delta hash: honest members
  *   whose training changed nothing both send the all-zero delta, and a member that copies
@@ -28,6 +30,7 @@ import { TopicValidatorResult, type Message, type TopicValidatorFn } from '@libp
 import type { Advert, PeerIdString } from '../messages.ts';
 import { GossipflError } from '../../node/errors.ts';
 import { AdvertDecodeError, DEFAULT_ADVERT_LIMITS, decodeAdvert, type AdvertLimits } from './codec.ts';
+import { signatureProblem, verifyByPeerId, type VerifyStatement } from './statements.ts';
 
 export const DEFAULT_MAX_SKEW_MS = 5 * 60_000;
 export const DEFAULT_MAX_AGE_MS = 10 * 60_000;
@@ -49,7 +52,7 @@ export function advertTopic(taskId: string): string {
   return `/gossipfl/task/${taskId}/adverts/1`;
 }
 
-export type RejectCode = 'unsigned' | 'malformed' | 'foreign task' | 'from the future' | 'stale' | 'replay';
+export type RejectCode = 'unsigned' | 'malformed' | 'foreign task' | 'from the future' | 'stale' | 'bad signature' | 'replay';
 export type IgnoreCode = 'old round' | 'duplicate';
 
 export type AdvertVerdict =
@@ -68,6 +71,8 @@ export interface AdvertValidationContext {
   readonly limits?: AdvertLimits;
   /** Replay and duplicate detection; without it those two rules are off. */
   readonly replay?: ReplayGuard;
+  /** Checks statement signatures (statements.ts). Default: with the key inside each peer id. */
+  readonly verify?: VerifyStatement;
 }
 
 /**
@@ -101,6 +106,8 @@ export function validateAdvert(message: Message, context: AdvertValidationContex
   if (advert.sentAt < now - maxAge) {
     return reject('stale', `sentAt is ${now - advert.sentAt} ms old (at most ${maxAge} ms accepted)`);
   }
+  const badSignature = signatureProblem(advert, from, context.verify ?? verifyByPeerId);
+  if (badSignature !== undefined) return reject('bad signature', badSignature);
   if (advert.kind === 'delta') {
     const current = context.currentRound?.();
     if (current !== undefined && advert.round < current - 1) {

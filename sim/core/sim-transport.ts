@@ -25,6 +25,8 @@ import { GossipflError } from '../../node/errors.ts';
 import type { Transport } from '../../node/round/ports.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT_MS, DEFAULT_MIN_BYTES_PER_SECOND, perHolderDeadlineMs } from '../../protocols/blob/limits.ts';
 import type { Advert, Hash, PeerIdString, ReceivedAdvert } from '../../protocols/messages.ts';
+import { sealAdvert, signatureProblem, signWith, verifyByPeerId, type SignStatement } from '../../protocols/adverts/statements.ts';
+import { simKeyOf } from './identities.ts';
 import type { SimNetwork } from './network.ts';
 import type { Cancel } from './scheduler.ts';
 
@@ -50,6 +52,26 @@ export interface SimTransportOptions {
   readonly firstByteTimeoutMs?: number;
   /** With `expectedBytes`, the slowest delivery allowed, bytes per virtual second. Default 16 KiB/s, as the libp2p transport. */
   readonly minBytesPerSecond?: number;
+  /**
+   * Statement signatures, as the libp2p transport: this peer signs what it publishes (its id must
+   * come from `simPeerId` or `registerSimKey`), and received adverts whose signatures do not hold
+   * are dropped (reported to `onRejected`). Default off: tests of the network alone use plain ids.
+   */
+  readonly signed?: boolean;
+  readonly onRejected?: (from: PeerIdString, reason: string) => void;
+}
+
+/**
+ * Signature verdicts by advert object: every receiver of one publish gets the same object, so
+ * 1,000 simulated peers check a version's signatures once (the verdict depends on the bytes alone).
+ */
+const verdicts = new WeakMap<Advert, string | undefined>();
+
+function signatureVerdict(advert: Advert, from: PeerIdString): string | undefined {
+  if (verdicts.has(advert)) return verdicts.get(advert);
+  const problem = signatureProblem(advert, from, verifyByPeerId);
+  verdicts.set(advert, problem);
+  return problem;
 }
 
 /** What one holder attempt is held to. */
@@ -82,9 +104,15 @@ export class SimTransport implements Transport {
   readonly #inFlight = new Set<(error: Error) => void>();
   #lookup: Lookup | undefined;
   #stopped = false;
+  readonly #sign: SignStatement | undefined;
 
   constructor(options: SimTransportOptions) {
     this.self = options.self;
+    if (options.signed === true) {
+      const key = simKeyOf(options.self);
+      if (key === undefined) throw new GossipflError(`${options.self} has no simulated key: signed transports need ids from simPeerId or registerSimKey`);
+      this.#sign = signWith(key);
+    }
     this.#network = options.network;
     this.#options = options;
     if (!this.#network.hasPeer(this.self)) this.#network.addPeer(this.self);
@@ -102,12 +130,18 @@ export class SimTransport implements Transport {
   async publish(advert: Advert): Promise<void> {
     if (this.#stopped) return;
     const size = this.#options.advertBytes ?? 512;
-    this.#network.publish(this.self, advert, typeof size === 'number' ? size : size(advert));
+    const sealed = this.#sign === undefined ? advert : sealAdvert(advert, this.self, this.#sign);
+    this.#network.publish(this.self, sealed, typeof size === 'number' ? size : size(sealed));
   }
 
   onAdvert(handler: (received: ReceivedAdvert) => void): () => void {
     if (this.#stopped) return () => {};
-    const unsubscribe = this.#network.subscribe(this.self, (from, advert) => handler({ from, advert }));
+    const deliver = (from: PeerIdString, advert: Advert) => {
+      const problem = this.#options.signed === true ? signatureVerdict(advert, from) : undefined;
+      if (problem === undefined) handler({ from, advert });
+      else this.#options.onRejected?.(from, problem);
+    };
+    const unsubscribe = this.#network.subscribe(this.self, deliver);
     this.#unsubscribes.add(unsubscribe);
     return () => {
       unsubscribe();

@@ -3,6 +3,7 @@
  * TF.js training on real MNIST digits, real stores in temporary folders.
  */
 import { generateKeyPairFromSeed, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,9 +138,13 @@ export function waitFor(federation: TestFederation, condition: () => boolean, ti
   });
 }
 
-/** Peer `index` always gets the same key, so elections in tests are the same on every run. */
+/** Peer `index`'s key: always the same, so elections in tests are the same on every run. */
+export function seededKey(index: number): Promise<PrivateKey> {
+  return generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(index + 1));
+}
+
 async function writeSeededIdentity(dataDir: string, index: number): Promise<void> {
-  const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(index + 1));
+  const key = await seededKey(index);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(join(dataDir, 'identity.key'), privateKeyToProtobuf(key), { mode: 0o600, flag: 'w' });
 }

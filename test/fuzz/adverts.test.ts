@@ -137,7 +137,7 @@ describe('validateAdvert', () => {
         expect(verdict.advert.task).toBe(TASK);
         break;
       case 'reject':
-        expect(['unsigned', 'malformed', 'foreign task', 'from the future', 'stale', 'replay']).toContain(verdict.code);
+        expect(['unsigned', 'malformed', 'foreign task', 'from the future', 'stale', 'bad signature', 'replay']).toContain(verdict.code);
         expect(verdict.reason.length).toBeGreaterThan(0);
         break;
       case 'ignore':

@@ -13,7 +13,7 @@ import { encodeAdvert } from '../../protocols/adverts/codec.ts';
 import { advertTopic } from '../../protocols/adverts/topic.ts';
 import { frame } from '../../protocols/blob/wire.ts';
 import type { PresenceAdvert, ReceivedAdvert } from '../../protocols/messages.ts';
-import { deadline, hostPool } from '../host/helpers.ts';
+import { deadline, hostPool, signerOf } from '../host/helpers.ts';
 import { advertArbitrary, hashArbitrary, peerPool } from './arbitraries.ts';
 import { mutateAll, mutationsArbitrary, randomBytes } from './mutations.ts';
 import { fuzzAsync } from './support.ts';
@@ -77,6 +77,7 @@ describe('a gossipsub member under a hostile member', () => {
     let published = 0;
     const channels: AdvertChannel[] = [];
     const victimChannel = createAdvertChannel(victim, TASK, {
+      sign: signerOf(victim),
       onRejected: (_reason, from) => {
         if (from === attacker.peerId.toString()) judgedFromAttacker++;
         judged.dispatchEvent(new Event('judged'));
@@ -86,7 +87,7 @@ describe('a gossipsub member under a hostile member', () => {
         judged.dispatchEvent(new Event('judged'));
       },
     });
-    channels.push(victimChannel, createAdvertChannel(honest, TASK));
+    channels.push(victimChannel, createAdvertChannel(honest, TASK, { sign: signerOf(honest) }));
     victimChannel.onAdvert((advert) => {
       received.push(advert);
       if (advert.from === attacker.peerId.toString()) judgedFromAttacker++;

@@ -1,11 +1,23 @@
 /** Shared fixtures for host tests: throwaway keys, hosts that are always stopped. */
 import { generateKeyPair } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
 import { afterEach } from 'vitest';
+import { signWith, type SignStatement } from '../../protocols/adverts/statements.ts';
 import { createHost, type Host, type HostOptions } from '../../node/host/host.ts';
 import { waitForDisconnect } from '../../node/host/wait.ts';
 
 export const LOOPBACK_TCP = '/ip4/127.0.0.1/tcp/0';
 export const LOOPBACK_WEBRTC = '/ip4/127.0.0.1/udp/0/webrtc-direct';
+
+/** The key of each host made by a pool. */
+const keys = new WeakMap<Host, PrivateKey>();
+
+/** Signs statements with the key of `host` (made by a `hostPool`), as a peer's transport does. */
+export function signerOf(host: Host): SignStatement {
+  const key = keys.get(host);
+  if (key === undefined) throw new Error('the host was not made by a hostPool');
+  return signWith(key);
+}
 
 /** Call once per test file: every host made with the returned `start` is stopped after each test. */
 export function hostPool(): { start: (options?: Partial<HostOptions>) => Promise<Host> } {
@@ -16,11 +28,9 @@ export function hostPool(): { start: (options?: Partial<HostOptions>) => Promise
   });
   return {
     async start(options = {}) {
-      const host = await createHost({
-        privateKey: options.privateKey ?? (await generateKeyPair('Ed25519')),
-        listen: [LOOPBACK_TCP],
-        ...options,
-      });
+      const privateKey = options.privateKey ?? (await generateKeyPair('Ed25519'));
+      const host = await createHost({ listen: [LOOPBACK_TCP], ...options, privateKey });
+      keys.set(host, privateKey);
       running.push(host);
       return host;
     },

@@ -6,7 +6,8 @@ import { advertTopic, validateAdvert, ReplayGuard } from '../../protocols/advert
 import type { Advert, DeltaAdvert, PresenceAdvert, ReceivedAdvert, VersionAdvert } from '../../protocols/messages.ts';
 import type { Host } from '../../node/host/host.ts';
 import { waitForSubscribers, waitUntil } from '../../node/host/wait.ts';
-import { deadline, hostPool } from '../host/helpers.ts';
+import { deadline, hostPool, signerOf } from '../host/helpers.ts';
+import { sealAdvert } from '../../protocols/adverts/statements.ts';
 
 const TASK = 'mnist-demo';
 const TOPIC = advertTopic(TASK);
@@ -32,6 +33,9 @@ function deltaAdvert(overrides: Partial<DeltaAdvert> = {}): DeltaAdvert {
     ...overrides,
   };
 }
+
+/** `advert` as `host`'s transport would publish it: with its signatures filled in. */
+const sealedBy = (host: Host, advert: Advert): Advert => sealAdvert(advert, host.peerId.toString(), signerOf(host));
 
 /** Records events and lets a test wait, with a deadline, until one matching arrives. */
 class Recorder<T> {
@@ -61,6 +65,7 @@ async function peers(count: number, currentRound?: number): Promise<Peer[]> {
     const rejected = new Recorder<{ reason: string; from: string | undefined }>();
     const ignored = new Recorder<{ reason: string; from: string }>();
     const channel = createAdvertChannel(host, TASK, {
+      sign: signerOf(host),
       currentRound: () => currentRound,
       onRejected: (reason, from) => rejected.push({ reason, from }),
       onIgnored: (reason, from) => ignored.push({ reason, from }),
@@ -97,10 +102,12 @@ describe('advert channel over gossipsub', () => {
       bytes: 2000,
       contributors: [{ peer: b.channel.self, delta: hash('b'), samples: 60 }],
       merged: [],
+      curator: a.channel.self,
       sentAt: Date.now(),
     };
     const presence: PresenceAdvert = { kind: 'presence', task: TASK, round: 4, head: hash('c'), age: 0, sentAt: Date.now() };
-    const adverts: Advert[] = [deltaAdvert(), version, presence];
+    // b signed its contribution (its delta advert); a signs its delta and, as curator, the version.
+    const adverts: Advert[] = [deltaAdvert(), sealedBy(b.host, version), presence];
     for (const advert of adverts) {
       const outcome = await a.channel.publish(advert);
       expect(outcome.sent).toBe(true);
@@ -108,7 +115,7 @@ describe('advert channel over gossipsub', () => {
     for (const receiver of [b, c]) {
       for (const advert of adverts) {
         const got = await receiver.received.waitFor((r) => r.advert.kind === advert.kind, `a ${advert.kind} advert`);
-        expect(got).toEqual({ from: a.channel.self, advert });
+        expect(got).toEqual({ from: a.channel.self, advert: sealedBy(a.host, advert) });
       }
     }
     expect(a.received.items).toEqual([]);
@@ -132,20 +139,26 @@ describe('advert channel over gossipsub', () => {
     await pubsub.publish(TOPIC, encodeAdvert(deltaAdvert({ sentAt: Date.now() - 11 * 60_000 })));
     await b.rejected.waitFor((r) => r.reason.startsWith('stale:'), 'stale rejection');
 
-    await pubsub.publish(TOPIC, encodeAdvert(deltaAdvert({ round: 5, delta: hash('5') })));
+    await pubsub.publish(TOPIC, encodeAdvert(sealedBy(a.host, deltaAdvert({ round: 5, delta: hash('5') }))));
     await b.ignored.waitFor((r) => r.reason.startsWith('old round:'), 'old-round ignore');
 
-    // A genuine advert from a, then b re-publishes its exact bytes as its own message.
+    // An unsigned delta advert, and one carrying another peer's signature.
+    await pubsub.publish(TOPIC, encodeAdvert(deltaAdvert({ round: 10, delta: hash('6') })));
+    await b.rejected.waitFor((r) => r.reason === 'bad signature: the delta advert is not signed', 'unsigned delta rejection');
+    await pubsub.publish(TOPIC, encodeAdvert(sealedBy(c.host, deltaAdvert({ round: 10, delta: hash('7') }))));
+    await b.rejected.waitFor((r) => r.reason === `bad signature: the delta advert's signature is not ${self}'s`, "c's signature on a's advert");
+
+    // A genuine advert from a, then b re-publishes its exact bytes as its own message: the
+    // signature is a's, so the advert is b's forgery (the replay guard would refuse it as well).
     const genuine = deltaAdvert({ round: 10, delta: hash('d') });
     await a.channel.publish(genuine);
     await c.received.waitFor((r) => r.advert.kind === 'delta', 'the genuine advert');
-    await b.host.services.pubsub.publish(TOPIC, encodeAdvert(genuine));
-    await c.rejected.waitFor((r) => r.reason.startsWith('replay:') && r.from === b.channel.self, 'replay rejection at c');
-    await a.rejected.waitFor((r) => r.reason.startsWith('replay:') && r.from === b.channel.self, 'replay rejection at a');
-    // b advertises the same delta hash in an advert of its own (fresh sentAt: different bytes).
-    // Accepted: two honest members whose training changed nothing send the same all-zero delta.
-    const same = { ...genuine, sentAt: genuine.sentAt + 1 };
-    await b.host.services.pubsub.publish(TOPIC, encodeAdvert(same));
+    await b.host.services.pubsub.publish(TOPIC, encodeAdvert(sealedBy(a.host, genuine)));
+    await c.rejected.waitFor((r) => r.reason.startsWith('bad signature:') && r.from === b.channel.self, 'replay rejection at c');
+    await a.rejected.waitFor((r) => r.reason.startsWith('bad signature:') && r.from === b.channel.self, 'replay rejection at a');
+    // b advertises the same delta hash in an advert of its own, signed by b. Accepted: two honest
+    // members whose training changed nothing send the same all-zero delta.
+    await b.host.services.pubsub.publish(TOPIC, encodeAdvert(sealedBy(b.host, { ...genuine, sentAt: genuine.sentAt + 1 })));
     await c.received.waitFor((r) => r.from === b.channel.self && r.advert.kind === 'delta', 'the same delta hash from b');
 
     // A sentinel after everything: once it arrives, every earlier message has been judged.
@@ -153,13 +166,15 @@ describe('advert channel over gossipsub', () => {
     await a.channel.publish(sentinel);
     for (const receiver of [b, c]) {
       await receiver.received.waitFor((r) => r.advert.kind === 'presence', 'the sentinel');
-      expect(receiver.received.items.filter((r) => r.from === self).map((r) => r.advert)).toEqual([genuine, sentinel]);
+      expect(receiver.received.items.filter((r) => r.from === self).map((r) => r.advert)).toEqual([sealedBy(a.host, genuine), sentinel]);
     }
     expect(b.rejected.items.filter((r) => r.from === self).map((r) => r.reason.split(':')[0])).toEqual([
       'malformed',
       'foreign task',
       'from the future',
       'stale',
+      'bad signature',
+      'bad signature',
     ]);
     for (const peer of [a, b, c]) expect(peer.host.status).toBe('started');
   });
@@ -167,11 +182,11 @@ describe('advert channel over gossipsub', () => {
   it('drops a publish with no subscribed peer without throwing, and stops cleanly', async () => {
     const host = await pool.start();
     const lines: string[] = [];
-    const channel = createAdvertChannel(host, TASK, { log: (line) => lines.push(line) });
+    const channel = createAdvertChannel(host, TASK, { sign: signerOf(host), log: (line) => lines.push(line) });
     channels.push(channel);
     expect(host.services.pubsub.topicValidators.has(TOPIC)).toBe(true);
     expect(host.services.pubsub.getTopics()).toContain(TOPIC);
-    expect(() => createAdvertChannel(host, TASK)).toThrow(/already has an advert channel/);
+    expect(() => createAdvertChannel(host, TASK, { sign: signerOf(host) })).toThrow(/already has an advert channel/);
 
     const outcome = await channel.publish(deltaAdvert());
     expect(outcome).toEqual({ sent: false, reason: expect.stringMatching(/no peer subscribed/) as unknown });
@@ -206,7 +221,7 @@ describe('validateAdvert', () => {
       key: host.peerId.publicKey ?? (() => { throw new Error('no key'); })(),
     });
     const now = base.now();
-    const at = (sentAt: number, round = 3): string => validateAdvert(signed(deltaAdvert({ sentAt, round })), { ...base, currentRound: () => 4 }).result;
+    const at = (sentAt: number, round = 3): string => validateAdvert(signed(sealedBy(host, deltaAdvert({ sentAt, round }))), { ...base, currentRound: () => 4 }).result;
     expect(at(now + 5 * 60_000)).toBe('accept');
     expect(at(now + 5 * 60_000 + 1)).toBe('reject');
     expect(at(now - 10 * 60_000)).toBe('accept');
@@ -216,7 +231,7 @@ describe('validateAdvert', () => {
     expect(validateAdvert(signed(presence), { ...base, currentRound: () => 4 }).result).toBe('accept');
 
     const replay = new ReplayGuard();
-    const message = signed(deltaAdvert({ sentAt: now }));
+    const message = signed(sealedBy(host, deltaAdvert({ sentAt: now })));
     expect(validateAdvert(message, { ...base, replay }).result).toBe('accept');
     expect(validateAdvert(message, { ...base, replay })).toMatchObject({ result: 'ignore', code: 'duplicate' });
   });

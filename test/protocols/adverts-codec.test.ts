@@ -78,8 +78,12 @@ describe('advert codec', () => {
   it('round-trips all three kinds exactly', async () => {
     const measured: VersionAdvert = { ...(await version(2)), metrics: { loss: 0.25, accuracy: 0.925, samples: 120 } };
     const patched: VersionAdvert = { ...(await version(2)), patch: hash('7') };
-    const curated: VersionAdvert = { ...(await version(2)), curator: (await version(2)).contributors[0]!.peer };
-    const adverts: Advert[] = [delta, presence, await version(), { ...(await version(0)), merged: [] }, measured, patched, curated];
+    const curated: VersionAdvert = { ...(await version(2)), curator: (await version(2)).contributors[0]!.peer, signature: raw(9, 64) };
+    const signedDelta: DeltaAdvert = { ...delta, signature: raw(8, 64) };
+    const signedContributors: VersionAdvert = { ...curated, contributors: curated.contributors.map((c, i) => ({ ...c, signature: raw(i + 1, 64) })) };
+    const { kind: _kind, task: _task, sentAt: _sentAt, ...claim } = signedContributors;
+    const fraud: Advert = { kind: 'fraud', task: 'mnist-demo', round: claim.round, version: claim, recomputed: hash('5a'), sentAt: 7 };
+    const adverts: Advert[] = [delta, signedDelta, presence, await version(), { ...(await version(0)), merged: [] }, measured, patched, curated, signedContributors, fraud];
     for (const advert of adverts) {
       const bytes = encodeAdvert(advert);
       expect(decodeAdvert(bytes)).toEqual(advert);
@@ -145,9 +149,25 @@ describe('advert codec', () => {
     const bytes = AdvertEnvelope.encode({
       task: 't',
       sentAt: 1,
-      version: { round: 1, hash: raw(1), parent: raw(2), bytes: 1, contributors: [], merged: [], curator: raw(9, 5) },
+      version: { round: 1, hash: raw(1), parent: raw(2), bytes: 1, contributors: [], merged: [], curator: raw(9, 5), signature: raw(1, 64) },
     });
     expect(decodeError(bytes).reason).toMatch(/curator is not a peer id/);
+  });
+
+  it('rejects a curator without a signature, a signature without a curator, and signatures of the wrong length', async () => {
+    const curator = (await version(1)).contributors[0]!.peer;
+    const body = { round: 1, hash: raw(1), parent: raw(2), bytes: 1, contributors: [], merged: [] };
+    const wire = (version: object) => AdvertEnvelope.encode({ task: 't', sentAt: 1, version: { ...body, ...version } });
+    const curatorBytes = AdvertEnvelope.decode(encodeAdvert({ ...(await version(0)), merged: [], curator, signature: raw(1, 64) })).version!.curator!;
+    expect(decodeError(wire({ curator: curatorBytes })).reason).toBe('curator without a signature');
+    expect(decodeError(wire({ signature: raw(1, 64) })).reason).toBe('signature without a curator');
+    expect(decodeError(wire({ curator: curatorBytes, signature: raw(1, 63) })).reason).toMatch(/signature must be a 64-byte Ed25519 signature, got 63 bytes/);
+    const shortDelta = AdvertEnvelope.encode({ task: 't', sentAt: 1, delta: { ...wireDelta, signature: raw(1, 65) } });
+    expect(decodeError(shortDelta).reason).toMatch(/^signature must be a 64-byte Ed25519 signature, got 65 bytes/);
+    const fraudWithoutVersion = AdvertEnvelope.encode({ task: 't', sentAt: 1, fraud: { recomputed: raw(3) } });
+    expect(decodeError(fraudWithoutVersion).reason).toBe('fraud.version is missing');
+    const unsigned: VersionAdvert = { ...(await version(0)), merged: [], curator };
+    expect(() => encodeAdvert(unsigned)).toThrow(/curator without a signature/);
   });
 
   it('rejects non-finite metrics', () => {

@@ -21,6 +21,7 @@ import {
   type FetchFromHoldersOptions,
 } from '../../protocols/blob/index.ts';
 import { INITIAL_RECEIVE_CAPACITY, receiveBytesAllocated } from '../../protocols/blob/receive-buffer.ts';
+import { generateKeyPair } from '@libp2p/crypto/keys';
 import { deadline, hostPool } from '../host/helpers.ts';
 import { hostileHolder, type Misbehaviour } from './hostile-holder.ts';
 
@@ -209,6 +210,7 @@ describe('blob pulls from a hostile holder', () => {
     const { client, hostile, honest } = await setup({ kind: 'trickles', size: blob.byteLength, everyMs: 100 });
     const log: string[] = [];
     const transport = libp2pTransport(client, 'blob-hostile-task', {
+      privateKey: await generateKeyPair('Ed25519'), // signs adverts only; this test publishes none
       maxBlobBytes: MiB,
       firstByteTimeoutMs: FIRST_BYTE_TIMEOUT_MS,
       minBytesPerSecond: MIN_BYTES_PER_SECOND,

@@ -44,6 +44,10 @@ export class FakeFederation {
   readonly ghosts = new Set<PeerIdString>();
   /** Members that train and send deltas but never aggregate when their slot comes. */
   readonly lazy = new Set<PeerIdString>();
+  /** Curators whose versions do not recompute (a wrong aggregate under their signature). */
+  readonly liars = new Set<PeerIdString>();
+  /** Every audit carried out: by whom, of which version, on whose accusation. */
+  readonly audits: { peer: PeerIdString; version: Hash; accusers: readonly PeerIdString[] }[] = [];
   /** Pairs that cannot reach each other ("a|b"). */
   readonly cut = new Set<string>();
   readonly versions: { from: PeerIdString; advert: VersionAdvert }[] = [];
@@ -140,6 +144,11 @@ export class FakeFederation {
     return this.engines.get(peer)?.head;
   }
 
+  /** Hands `peer`'s engine an event from outside the world (a hostile member's advert, say) and carries out its effects. */
+  deliver(peer: PeerIdString, event: EngineEvent): void {
+    this.#deliver(peer, event);
+  }
+
   #deliver(peer: PeerIdString, event: EngineEvent): void {
     const engine = this.engines.get(peer);
     if (engine === undefined || this.down.has(peer)) return;
@@ -149,13 +158,16 @@ export class FakeFederation {
   #execute(peer: PeerIdString, effect: Effect): void {
     const { latencyMs, trainMs, aggregateMs } = this.#options;
     switch (effect.type) {
-      case 'publish':
-        if (effect.advert.kind === 'version') this.versions.push({ from: peer, advert: effect.advert });
+      case 'publish': {
+        // The transport signs a curator's version; the engine never checks signatures, so a stand-in does.
+        const advert = effect.advert.kind === 'version' && effect.advert.curator === peer && effect.advert.signature === undefined ? { ...effect.advert, signature: new Uint8Array(64) } : effect.advert;
+        if (advert.kind === 'version') this.versions.push({ from: peer, advert });
         for (const other of this.engines.keys()) {
           if (other === peer || !this.#reachable(peer, other)) continue;
-          this.#schedule(latencyMs, () => this.#reachable(peer, other) && this.#deliver(other, { type: 'advert', now: this.now, from: peer, advert: effect.advert }));
+          this.#schedule(latencyMs, () => this.#reachable(peer, other) && this.#deliver(other, { type: 'advert', now: this.now, from: peer, advert }));
         }
         break;
+      }
       case 'train':
         if (this.idle.has(peer)) break;
         this.#schedule(trainMs, () => {
@@ -191,8 +203,9 @@ export class FakeFederation {
           const total = usable.reduce((s, d) => s + d.advert.samples, 0);
           const value = base + usable.reduce((s, d) => s + (this.values.get(d.advert.delta)! * d.advert.samples) / total, 0);
           const contributors = usable.map((d) => ({ peer: d.from, delta: d.advert.delta, samples: d.advert.samples }));
-          const version = sha(`version ${effect.round} ${effect.base} ${contributors.map((c) => c.delta).sort().join(',')}`);
-          this.values.set(version, value);
+          const honest = `version ${effect.round} ${effect.base} ${contributors.map((c) => c.delta).sort().join(',')}`;
+          const version = sha(this.liars.has(peer) ? `lie by ${peer}: ${honest}` : honest);
+          this.values.set(version, this.liars.has(peer) ? value + 100 : value);
           this.#hold(version, peer);
           // "Validation accuracy" of the fake model: a tenth of its value.
           const metrics = { loss: 1, accuracy: value / 10, samples: 5 };
@@ -218,6 +231,14 @@ export class FakeFederation {
           }
           this.#hold(effect.hash, peer);
           this.#deliver(peer, { type: 'fetched', now: this.now, hash: effect.hash });
+        });
+        break;
+      case 'audit':
+        this.#schedule(aggregateMs, () => {
+          const { version } = effect.audit;
+          const recomputed = sha(`version ${version.round} ${version.parent} ${version.contributors.map((c) => c.delta).sort().join(',')}`);
+          this.audits.push({ peer, version: version.hash, accusers: effect.audit.accusers });
+          this.#deliver(peer, { type: 'audited', now: this.now, audit: effect.audit, recomputed });
         });
         break;
       case 'adopt': {

@@ -5,7 +5,7 @@ import { subset } from '../../node/learn/data/dataset.ts';
 import { Learner } from '../../node/peer/learner.ts';
 import type { Peer } from '../../node/peer/peer.ts';
 import { simulate } from '../../sim/run.ts';
-import { testFederation, testTask, waitFor, type TestFederation } from '../federation/helpers.ts';
+import { seededKey, testFederation, testTask, waitFor, type TestFederation } from '../federation/helpers.ts';
 
 let federation: TestFederation | undefined;
 
@@ -37,7 +37,7 @@ describe('simulator vs real network', () => {
     for (const version of real) realAccuracy.push(judge.evaluate((await peers[0]!.store.blobs.get(version.hash))!, test).accuracy);
     judge.dispose();
 
-    const simulated = await simulate({ task, shards: world.shards, test, seed: 1, peerIds: peers.map((peer) => peer.id) });
+    const simulated = await simulate({ task, shards: world.shards, test, seed: 1, peerKeys: await Promise.all(peers.map((_, i) => seededKey(i))) });
 
     expect(real.map((v) => v.round)).toEqual([1, 2, 3]);
     expect(simulated.rounds.map((r) => r.curator)).toEqual(real.map((v) => v.curator));

@@ -29,6 +29,10 @@ export var AdvertEnvelope;
                     w.uint32(42);
                     PresenceBody.codec().encode(obj.presence, w);
                 }
+                if (obj.fraud != null) {
+                    w.uint32(50);
+                    FraudBody.codec().encode(obj.fraud, w);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -64,6 +68,12 @@ export var AdvertEnvelope;
                         case 5: {
                             obj.presence = PresenceBody.codec().decode(reader, reader.uint32(), {
                                 limits: opts.limits?.presence
+                            });
+                            break;
+                        }
+                        case 6: {
+                            obj.fraud = FraudBody.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.fraud
                             });
                             break;
                         }
@@ -108,6 +118,12 @@ export var AdvertEnvelope;
                         case 5: {
                             yield* PresenceBody.codec().stream(reader, reader.uint32(), `${prefix}.presence`, {
                                 limits: opts.limits?.presence
+                            });
+                            break;
+                        }
+                        case 6: {
+                            yield* FraudBody.codec().stream(reader, reader.uint32(), `${prefix}.fraud`, {
+                                limits: opts.limits?.fraud
                             });
                             break;
                         }
@@ -171,6 +187,10 @@ export var DeltaBody;
                     w.uint32(57);
                     w.double(obj.accuracy);
                 }
+                if (obj.signature != null) {
+                    w.uint32(66);
+                    w.bytes(obj.signature);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -214,6 +234,10 @@ export var DeltaBody;
                         }
                         case 7: {
                             obj.accuracy = reader.double();
+                            break;
+                        }
+                        case 8: {
+                            obj.signature = reader.bytes();
                             break;
                         }
                         default: {
@@ -277,6 +301,13 @@ export var DeltaBody;
                             };
                             break;
                         }
+                        case 8: {
+                            yield {
+                                field: `${prefix}.signature`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
                         default: {
                             reader.skipType(tag & 7);
                             break;
@@ -321,6 +352,10 @@ export var Contributor;
                     w.uint32(24);
                     w.uint64Number(obj.samples);
                 }
+                if (obj.signature != null) {
+                    w.uint32(34);
+                    w.bytes(obj.signature);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -344,6 +379,10 @@ export var Contributor;
                         }
                         case 3: {
                             obj.samples = reader.uint64Number();
+                            break;
+                        }
+                        case 4: {
+                            obj.signature = reader.bytes();
                             break;
                         }
                         default: {
@@ -376,6 +415,13 @@ export var Contributor;
                             yield {
                                 field: `${prefix}.samples`,
                                 value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 4: {
+                            yield {
+                                field: `${prefix}.signature`,
+                                value: reader.bytes()
                             };
                             break;
                         }
@@ -451,6 +497,10 @@ export var VersionBody;
                     w.uint32(74);
                     w.bytes(obj.curator);
                 }
+                if (obj.signature != null) {
+                    w.uint32(82);
+                    w.bytes(obj.signature);
+                }
                 if (opts.lengthDelimited !== false) {
                     w.ldelim();
                 }
@@ -511,6 +561,10 @@ export var VersionBody;
                         }
                         case 9: {
                             obj.curator = reader.bytes();
+                            break;
+                        }
+                        case 10: {
+                            obj.signature = reader.bytes();
                             break;
                         }
                         default: {
@@ -604,6 +658,13 @@ export var VersionBody;
                             };
                             break;
                         }
+                        case 10: {
+                            yield {
+                                field: `${prefix}.signature`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
                         default: {
                             reader.skipType(tag & 7);
                             break;
@@ -627,6 +688,425 @@ export var VersionBody;
     }
     VersionBody.stream = stream;
 })(VersionBody || (VersionBody = {}));
+export var FraudBody;
+(function (FraudBody) {
+    let _codec;
+    FraudBody.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if (obj.version != null) {
+                    w.uint32(10);
+                    VersionBody.codec().encode(obj.version, w);
+                }
+                if ((obj.recomputed != null && obj.recomputed.byteLength > 0)) {
+                    w.uint32(18);
+                    w.bytes(obj.recomputed);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    recomputed: uint8ArrayAlloc(0)
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.version = VersionBody.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.version
+                            });
+                            break;
+                        }
+                        case 2: {
+                            obj.recomputed = reader.bytes();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield* VersionBody.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                                limits: opts.limits?.version
+                            });
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.recomputed`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, FraudBody.codec());
+    }
+    FraudBody.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, FraudBody.codec(), opts);
+    }
+    FraudBody.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, FraudBody.codec(), opts);
+    }
+    FraudBody.stream = stream;
+})(FraudBody || (FraudBody = {}));
+export var DeltaStatement;
+(function (DeltaStatement) {
+    let _codec;
+    DeltaStatement.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.task != null && obj.task !== '')) {
+                    w.uint32(10);
+                    w.string(obj.task);
+                }
+                if ((obj.round != null && obj.round !== 0)) {
+                    w.uint32(16);
+                    w.uint64Number(obj.round);
+                }
+                if ((obj.base != null && obj.base.byteLength > 0)) {
+                    w.uint32(26);
+                    w.bytes(obj.base);
+                }
+                if ((obj.delta != null && obj.delta.byteLength > 0)) {
+                    w.uint32(34);
+                    w.bytes(obj.delta);
+                }
+                if ((obj.samples != null && obj.samples !== 0)) {
+                    w.uint32(40);
+                    w.uint64Number(obj.samples);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    task: '',
+                    round: 0,
+                    base: uint8ArrayAlloc(0),
+                    delta: uint8ArrayAlloc(0),
+                    samples: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.task = reader.string();
+                            break;
+                        }
+                        case 2: {
+                            obj.round = reader.uint64Number();
+                            break;
+                        }
+                        case 3: {
+                            obj.base = reader.bytes();
+                            break;
+                        }
+                        case 4: {
+                            obj.delta = reader.bytes();
+                            break;
+                        }
+                        case 5: {
+                            obj.samples = reader.uint64Number();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.task`,
+                                value: reader.string()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.round`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.base`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 4: {
+                            yield {
+                                field: `${prefix}.delta`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 5: {
+                            yield {
+                                field: `${prefix}.samples`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, DeltaStatement.codec());
+    }
+    DeltaStatement.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, DeltaStatement.codec(), opts);
+    }
+    DeltaStatement.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, DeltaStatement.codec(), opts);
+    }
+    DeltaStatement.stream = stream;
+})(DeltaStatement || (DeltaStatement = {}));
+export var VersionStatement;
+(function (VersionStatement) {
+    let _codec;
+    VersionStatement.codec = () => {
+        if (_codec == null) {
+            _codec = message((obj, w, opts = {}) => {
+                if (opts.lengthDelimited !== false) {
+                    w.fork();
+                }
+                if ((obj.task != null && obj.task !== '')) {
+                    w.uint32(10);
+                    w.string(obj.task);
+                }
+                if ((obj.round != null && obj.round !== 0)) {
+                    w.uint32(16);
+                    w.uint64Number(obj.round);
+                }
+                if ((obj.hash != null && obj.hash.byteLength > 0)) {
+                    w.uint32(26);
+                    w.bytes(obj.hash);
+                }
+                if ((obj.parent != null && obj.parent.byteLength > 0)) {
+                    w.uint32(34);
+                    w.bytes(obj.parent);
+                }
+                if ((obj.bytes != null && obj.bytes !== 0)) {
+                    w.uint32(40);
+                    w.uint64Number(obj.bytes);
+                }
+                if (obj.contributors != null && obj.contributors.length > 0) {
+                    for (const value of obj.contributors) {
+                        w.uint32(50);
+                        Contributor.codec().encode(value, w);
+                    }
+                }
+                if (obj.patch != null) {
+                    w.uint32(58);
+                    w.bytes(obj.patch);
+                }
+                if ((obj.curator != null && obj.curator.byteLength > 0)) {
+                    w.uint32(66);
+                    w.bytes(obj.curator);
+                }
+                if (opts.lengthDelimited !== false) {
+                    w.ldelim();
+                }
+            }, (reader, length, opts = {}) => {
+                const obj = {
+                    task: '',
+                    round: 0,
+                    hash: uint8ArrayAlloc(0),
+                    parent: uint8ArrayAlloc(0),
+                    bytes: 0,
+                    contributors: [],
+                    curator: uint8ArrayAlloc(0)
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            obj.task = reader.string();
+                            break;
+                        }
+                        case 2: {
+                            obj.round = reader.uint64Number();
+                            break;
+                        }
+                        case 3: {
+                            obj.hash = reader.bytes();
+                            break;
+                        }
+                        case 4: {
+                            obj.parent = reader.bytes();
+                            break;
+                        }
+                        case 5: {
+                            obj.bytes = reader.uint64Number();
+                            break;
+                        }
+                        case 6: {
+                            if (opts.limits?.contributors != null && obj.contributors.length === opts.limits.contributors) {
+                                throw new MaxLengthError('Decode error - repeated field "contributors" had too many elements');
+                            }
+                            obj.contributors.push(Contributor.codec().decode(reader, reader.uint32(), {
+                                limits: opts.limits?.contributors$
+                            }));
+                            break;
+                        }
+                        case 7: {
+                            obj.patch = reader.bytes();
+                            break;
+                        }
+                        case 8: {
+                            obj.curator = reader.bytes();
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+                return obj;
+            }, function* (reader, length, prefix, opts = {}) {
+                const obj = {
+                    contributors: 0
+                };
+                const end = length == null ? reader.len : reader.pos + length;
+                while (reader.pos < end) {
+                    const tag = reader.uint32();
+                    switch (tag >>> 3) {
+                        case 1: {
+                            yield {
+                                field: `${prefix}.task`,
+                                value: reader.string()
+                            };
+                            break;
+                        }
+                        case 2: {
+                            yield {
+                                field: `${prefix}.round`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 3: {
+                            yield {
+                                field: `${prefix}.hash`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 4: {
+                            yield {
+                                field: `${prefix}.parent`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 5: {
+                            yield {
+                                field: `${prefix}.bytes`,
+                                value: reader.uint64Number()
+                            };
+                            break;
+                        }
+                        case 6: {
+                            if (opts.limits?.contributors != null && obj.contributors === opts.limits.contributors) {
+                                throw new MaxLengthError('Streaming decode error - repeated field "contributors" had too many elements');
+                            }
+                            for (const evt of Contributor.codec().stream(reader, reader.uint32(), `${prefix}.contributors[]`, {
+                                limits: opts.limits?.contributors$
+                            })) {
+                                yield {
+                                    ...evt,
+                                    index: obj.contributors
+                                };
+                            }
+                            obj.contributors++;
+                            break;
+                        }
+                        case 7: {
+                            yield {
+                                field: `${prefix}.patch`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        case 8: {
+                            yield {
+                                field: `${prefix}.curator`,
+                                value: reader.bytes()
+                            };
+                            break;
+                        }
+                        default: {
+                            reader.skipType(tag & 7);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+        return _codec;
+    };
+    function encode(obj) {
+        return encodeMessage(obj, VersionStatement.codec());
+    }
+    VersionStatement.encode = encode;
+    function decode(buf, opts) {
+        return decodeMessage(buf, VersionStatement.codec(), opts);
+    }
+    VersionStatement.decode = decode;
+    function stream(buf, opts) {
+        return streamMessage(buf, VersionStatement.codec(), opts);
+    }
+    VersionStatement.stream = stream;
+})(VersionStatement || (VersionStatement = {}));
 export var VersionMetrics;
 (function (VersionMetrics) {
     let _codec;

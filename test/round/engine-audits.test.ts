@@ -1,0 +1,69 @@
+/**
+ * Audits and fraud proofs in the round engine (PROTOCOL §7.15), in the fake federation where a
+ * version's value is the exact sum of its parent and deltas: a curator whose version does not
+ * recompute is convicted by every honest peer, its version is abandoned and the federation goes
+ * on; a peer that accuses an honest version is convicted instead.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FraudAdvert } from '../../protocols/messages.ts';
+import { FakeFederation } from './fake-federation.ts';
+
+const timing = { collectionWindowMs: 1000, curatorDeadlineMs: 2000, presenceIntervalMs: 200, peerTimeoutMs: 1000 };
+
+/** Every delta of the fake world is worth 1, so an honest chain's version of round r is worth r. */
+const honestValue = (world: FakeFederation, peer: string) => {
+  const head = world.headOf(peer)!;
+  return Math.abs(world.values.get(head.hash)! - head.round) < 1e-6;
+};
+
+describe('audits and fraud proofs', () => {
+  it('convicts a curator whose version does not recompute, abandons it everywhere and goes on', () => {
+    const world = new FakeFederation({ peers: 6, config: timing });
+    const liar = world.peers[2]!;
+    world.liars.add(liar);
+    world.startAll();
+    world.runUntil(40_000);
+    const honest = world.peers.filter((p) => p !== liar);
+    const lies = world.versions.filter((v) => v.from === liar && v.advert.curator === liar);
+    expect(lies.length).toBeGreaterThan(0);
+    // Proven by an auditor (its own audit), then checked by every other honest peer.
+    const fraud = world.logs.filter((l) => l.message.includes(`${liar} is proven dishonest`));
+    expect(new Set(fraud.map((l) => l.peer))).toEqual(new Set(honest));
+    const firstLie = lies[0]!.advert;
+    const audits = world.audits.filter((a) => a.version === firstLie.hash);
+    expect(audits.some((a) => a.accusers.length === 0)).toBe(true);
+    // Honest peers adopted a lie once at most: convicted, the liar's versions are disowned.
+    for (const peer of honest) expect((world.adopted.get(peer) ?? []).filter((h) => h.curator === liar).length, peer).toBeLessThanOrEqual(1);
+    // Every honest peer ends on an honest chain, well past the lie.
+    for (const peer of honest) {
+      expect(honestValue(world, peer), `${peer}'s head`).toBe(true);
+      expect(world.headOf(peer)!.round).toBeGreaterThan(firstLie.round + 3);
+    }
+    // The round the lie was for was curated again by an honest peer.
+    const redone = world.versions.filter((v) => v.advert.round === firstLie.round && v.advert.curator !== liar);
+    expect(redone.length).toBeGreaterThan(0);
+  });
+
+  it('convicts a peer that accuses an honest version, and keeps the version', () => {
+    const world = new FakeFederation({ peers: 5, config: timing });
+    world.startAll();
+    world.runUntil(6_000);
+    const accuser = world.peers[4]!;
+    // The latest version: an accusation about one more than a few rounds old is not checked.
+    const target = world.versions.filter((v) => v.advert.curator !== accuser && v.advert.curator !== undefined).at(-1)!.advert;
+    const { kind: _k, task: _t, sentAt: _s, metrics: _m, ...claim } = target;
+    const accusation: FraudAdvert = { kind: 'fraud', task: 'test-task', round: target.round, version: claim, recomputed: '9'.repeat(64), sentAt: world.now };
+    for (const peer of world.peers) {
+      if (peer !== accuser) world.deliver(peer, { type: 'advert', now: world.now, from: accuser, advert: accusation });
+    }
+    world.runUntil(12_000);
+    const others = world.peers.filter((p) => p !== accuser);
+    for (const peer of others) {
+      expect(world.logs.some((l) => l.peer === peer && l.message.includes(`${accuser} is proven dishonest`)), peer).toBe(true);
+      expect(honestValue(world, peer)).toBe(true);
+      expect(world.headOf(peer)!.round).toBeGreaterThan(target.round);
+    }
+    // It may go on training, and on curating by its own lights, but no honest peer adopts its versions.
+    for (const peer of others) expect((world.adopted.get(peer) ?? []).filter((h) => h.curator === accuser && h.round > target.round + 1), peer).toEqual([]);
+  });
+});
