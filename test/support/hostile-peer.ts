@@ -26,6 +26,7 @@ import type { Message } from '@libp2p/gossipsub';
 import { createHost, type Host } from '../../node/host/host.ts';
 import type { TaskManifest } from '../../node/task/manifest.ts';
 import { decodeAdvert, encodeAdvert } from '../../protocols/adverts/codec.ts';
+import { sealAdvert, signWith, type SignStatement } from '../../protocols/adverts/statements.ts';
 import { advertTopic } from '../../protocols/adverts/topic.ts';
 import { BLOB_PROTOCOL, decodeRequest, encodeResponseHeader, encodeVarint, FrameDecoder, MAX_CHUNK_BYTES, REQUEST_BODY_BYTES } from '../../protocols/blob/wire.ts';
 import type { Advert, DeltaAdvert, Hash, PresenceAdvert, VersionAdvert } from '../../protocols/messages.ts';
@@ -86,7 +87,10 @@ export class HostilePeer {
   #view: HonestView | undefined;
   #stopped = false;
 
-  private constructor(host: Host, task: TaskManifest, lazyConcurrency: number) {
+  readonly #sign: SignStatement;
+
+  private constructor(host: Host, task: TaskManifest, lazyConcurrency: number, sign: SignStatement) {
+    this.#sign = sign;
     this.host = host;
     this.id = host.peerId.toString();
     this.task = task;
@@ -97,7 +101,7 @@ export class HostilePeer {
   static async start(options: HostilePeerOptions): Promise<HostilePeer> {
     const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(options.seed ?? 200));
     const host = await createHost({ privateKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: options.bootstrap });
-    const peer = new HostilePeer(host, options.task, options.lazyConcurrency ?? 4);
+    const peer = new HostilePeer(host, options.task, options.lazyConcurrency ?? 4, signWith(key));
     await peer.#listen();
     return peer;
   }
@@ -180,7 +184,8 @@ export class HostilePeer {
 
   /** Signs and publishes `advert` on the task topic (sentAt = now unless given); resolves with its recipients. */
   async publish(advert: AdvertBody & { readonly sentAt?: number }): Promise<number> {
-    const full = { task: this.task.id, sentAt: Date.now(), ...advert } as Advert;
+    // Signed with its own key, as any admitted member's statements are: it lies in what it says, not about who says it.
+    const full = sealAdvert({ task: this.task.id, sentAt: Date.now(), ...advert } as Advert, this.id, this.#sign);
     const result = await this.host.services.pubsub.publish(this.topic, encodeAdvert(full));
     return result.recipients.length;
   }
