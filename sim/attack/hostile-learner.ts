@@ -5,7 +5,8 @@
  * in rounds exactly as an honest member does (and curates honestly when elected: a malicious
  * curator is not modelled here). Its delta is a well-formed blob in the task's encoding, claims
  * the attacker's own sample count and, when the task bounds delta norms (`maxDeltaNorm`), is
- * scaled to stay within the bound: the poisoning is what validation cannot see.
+ * scaled to stay within the bound: the poisoning is what validation cannot see. In gossip mode,
+ * where peers send models, sign-flip poisons the trained model instead (`signFlippedModel`).
  */
 import type { TrainedDelta } from '../../node/peer/learner.ts';
 import type { RuntimeLearner } from '../../node/peer/runtime.ts';
