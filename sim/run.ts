@@ -98,6 +98,11 @@ export interface SimRound {
   /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
   readonly peerAccuracy: { readonly min: number; readonly mean: number; readonly max: number };
   /**
+   * Gossip-mode runs with attackers: `peerAccuracy` over the honest peers' heads only (in curator
+   * mode every peer holds the same version, so `peerAccuracy` is the honest peers' already).
+   */
+  readonly honestAccuracy?: { readonly min: number; readonly mean: number; readonly max: number };
+  /**
    * How far the peers' models are from their mean: sqrt(mean_i ||w_i − w̄||²) over the model
    * weights. 0 when every peer holds the same version (curator mode); gossip mode mixes toward 0.
    * Protocol-only runs: 0 when every peer holds the same version, else NaN.
@@ -192,7 +197,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   // Each peer's store and learner outlive its runtime: a peer that goes down and comes back
   // resumes from its own checkpoint, as a restarted real peer does.
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
-  const learners = armedLearners(learning, peers, task, options.attackers ?? new Map());
+  const attackers = options.attackers ?? new Map();
+  const learners = armedLearners(learning, peers, task, attackers);
   const wireSize = learning.wireSize;
   const crashDraws = new Rng(options.seed).fork('curator-crash');
   /** Rounds whose crash was drawn, and whether it struck. */
@@ -276,6 +282,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         heads.map(({ hash }) => hash),
         (hash) => pool.get(hash)!,
       );
+      const honestHeads = [...entry.heads].filter(([peer]) => !attackers.has(indexOf.get(peer)!)).map(([, { hash }]) => hash);
+      const honest = task.mode === 'gossip' && attackers.size > 0 && honestHeads.length > 0 ? await learning.measure(honestHeads, (hash) => pool.get(hash)!) : undefined;
       const traffic = peers.map((peer) => network.counters(peer));
       const received = traffic.reduce((sum, c) => sum + c.blobBytesReceived + c.messageBytesReceived, 0);
       const record: SimRound = {
@@ -285,6 +293,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         curator: head.curator,
         contributors: head.contributors.map((c) => c.peer),
         ...quality,
+        ...(honest === undefined ? {} : { honestAccuracy: honest.peerAccuracy }),
         bytesPerPeer: received / peers.length,
         messages: network.totals.messagesSent,
         failedTransfers: network.totals.transfersFailed,

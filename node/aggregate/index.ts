@@ -1,5 +1,6 @@
 export { createStrategy, isStrategyName, readStrategyParameters, STRATEGY_NAMES, strategyDefinition, type StrategyName } from './registry.ts';
 export { averageVersions } from './merge.ts';
+export { clippedGossipMerge, type ClippedNeighbour } from './clipped-gossip.ts';
 export {
   AggregationError,
   checkContributions,

@@ -7,7 +7,7 @@
  * rebuilds the version exactly (the version is defined as parent + patch).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { AggregationError, averageVersions, strategyDefinition, type AggregationStrategy, type Contribution, type StrategyDefinition } from '../aggregate/index.ts';
+import { AggregationError, averageVersions, clippedGossipMerge, strategyDefinition, type AggregationStrategy, type Contribution, type StrategyDefinition } from '../aggregate/index.ts';
 import type { StatefulStrategy } from '../aggregate/server-optimizers.ts';
 import { screenByLoss, type Screening } from '../aggregate/update-evaluation.ts';
 import { bySender } from '../aggregate/vectors.ts';
@@ -304,10 +304,13 @@ export class Learner {
 
   /**
    * The sample-weighted average of versions (weights and server state alike), as the version of
-   * `round`: same-round versions in curator mode, neighbours' models in gossip mode.
+   * `round`: same-round versions in curator mode, neighbours' models in gossip mode — there, with
+   * `gossip.clipRadius` set, the clipped gossip merge around leaves[0], the peer's own model.
    */
   merge(leaves: readonly { readonly blob: Uint8Array; readonly samples: number }[], round: number): Uint8Array {
     const decoded = leaves.map((leaf) => ({ ...this.#decodeVersion(leaf.blob), samples: leaf.samples }));
+    const clipRadius = this.#task.mode === 'gossip' ? this.#task.gossip?.clipRadius : undefined;
+    if (clipRadius !== undefined) return this.#encodeVersion(clippedGossipMerge(decoded, clipRadius).weights, [], round);
     const { weights, state } = (this.#definition.merge ?? averageVersions)(decoded);
     return this.#encodeVersion(weights, state, round);
   }

@@ -7,6 +7,7 @@
  * "round" counts its own update cycles. Pure state machine, like the curator engine (events.ts).
  *
  *   merged = Σ (a_i + 1)·w_i / Σ (a_i + 1) over own and pulled models;  age = max a_i
+ *   (with gossip.clipRadius τ: own + Σ_j clip(w_j − own, τ)/n instead, aggregate/clipped-gossip.ts)
  *   then train: age += local samples
  *
  * Neighbours are drawn deterministically from sha256("gossip" ‖ self ‖ cycle [‖ draw]) over the

@@ -27,6 +27,9 @@ import {
   stringField,
   type Mapping,
 } from './fields.ts';
+import { GOSSIP_NEIGHBOURS_DEFAULT, readGossip, type TaskGossip } from './gossip-section.ts';
+
+export type { TaskGossip } from './gossip-section.ts';
 
 export const TASK_MANIFEST_VERSION = 1;
 export const TASK_MODES = ['curator', 'gossip'] as const;
@@ -53,7 +56,7 @@ export const TASK_DEFAULTS = {
   maxBlobBytes: 64 * 1024 * 1024,
   encoding: 'int8',
   mode: 'curator',
-  gossipNeighbours: 1,
+  gossipNeighbours: GOSSIP_NEIGHBOURS_DEFAULT,
 } as const;
 
 /**
@@ -114,12 +117,6 @@ export interface TaskTiming {
   readonly maxBlobBytes: number;
 }
 
-/** Gossip mode's settings; the section is absent from a manifest that does not give it. */
-export interface TaskGossip {
-  /** Most neighbours whose models a peer pulls and merges each gossip cycle, whole number ≥ 1. Default 1. */
-  readonly neighbours: number;
-}
-
 /**
  * A validated task manifest with every default filled in. It is plain data (its own JSON
  * document form): the signed form and the task hash are computed from it directly.
@@ -141,7 +138,7 @@ export interface TaskManifest {
   readonly encoding: WeightsEncoding;
   /** curator | gossip. Default curator. */
   readonly mode: TaskMode;
-  /** Read in gossip mode only; absent when not given (then `neighbours` is 1). */
+  /** Read in gossip mode only; absent when not given (then `neighbours` is 1 and the merge is the age-weighted average). */
   readonly gossip?: TaskGossip;
 }
 
@@ -311,15 +308,6 @@ function readAggregation(root: Mapping, problems: Problems): TaskAggregation | u
   return { strategy, ...parameters, ...(maxDeltaNorm === undefined ? {} : { maxDeltaNorm }), ...(margin === undefined ? {} : { validationLossMargin: margin }) };
 }
 
-/** The gossip section; null when the manifest does not give it, undefined after a problem. */
-function readGossip(root: Mapping, problems: Problems): TaskGossip | null | undefined {
-  const gossip = mappingField(root, 'gossip', '', problems, false);
-  if (gossip === undefined) return root['gossip'] === undefined || root['gossip'] === null ? null : undefined;
-  checkKnownKeys(gossip, ['neighbours'], 'gossip', problems);
-  const neighbours = numberField(gossip, 'neighbours', 'gossip', problems, WHOLE_AT_LEAST_1, TASK_DEFAULTS.gossipNeighbours);
-  return neighbours === undefined ? undefined : { neighbours };
-}
-
 function readTiming(root: Mapping, problems: Problems): TaskTiming | undefined {
   const timing = mappingField(root, 'timing', '', problems, false) ?? {};
   checkKnownKeys(timing, ['collectionWindowMs', 'curatorDeadlineMs', 'maxBlobBytes'], 'timing', problems);
@@ -360,7 +348,7 @@ export function validateTaskManifest(value: unknown, source: string): TaskManife
   const timing = readTiming(value, problems);
   const encoding = choiceField<WeightsEncoding>(value, 'encoding', '', problems, ENCODINGS, TASK_DEFAULTS.encoding);
   const mode = choiceField<TaskMode>(value, 'mode', '', problems, TASK_MODES, TASK_DEFAULTS.mode);
-  const gossip = readGossip(value, problems);
+  const gossip = readGossip(value, mode, problems);
   if (problems.list.length > 0) throw new TaskManifestError(source, problems.list);
   // Every reader returns undefined only after adding a problem, so these are all set here.
   if (id === undefined || model === undefined || data === undefined || training === undefined || stopping === undefined || cohort === undefined || aggregation === undefined || timing === undefined || encoding === undefined || mode === undefined || gossip === undefined) {

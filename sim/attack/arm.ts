@@ -11,6 +11,9 @@ import { HonestDeltas } from './honest-deltas.ts';
 import { hostileLearner } from './hostile-learner.ts';
 import type { AttackPlan } from './spec.ts';
 
+/** The attacks a gossip-mode peer can run: sign-flip poisons its models (hostile-learner.ts), label-flip its data. */
+const GOSSIP_ATTACKS: readonly string[] = ['sign-flip', 'label-flip'];
+
 export class AttackSetupError extends GossipflError {
   override name = 'AttackSetupError';
 }
@@ -21,6 +24,9 @@ export function armedLearners(learning: SimLearning, peers: readonly string[], t
   if (manifest === undefined) throw new AttackSetupError('attackers need peers that train a model: a protocol-only run has no deltas to poison');
   for (const index of plan.keys()) if (index < 0 || index >= peers.length) throw new AttackSetupError(`attacker ${index} is not one of the ${peers.length} peers`);
   for (const attack of plan.values()) {
+    if (task.mode === 'gossip' && !GOSSIP_ATTACKS.includes(attack.kind)) {
+      throw new AttackSetupError(`in gossip mode only ${GOSSIP_ATTACKS.join(' and ')} attackers are modelled (a gossip peer sends models, not deltas), not ${attack.kind}`);
+    }
     if (attack.kind === 'mimic' && plan.has(attack.target)) throw new AttackSetupError(`mimic's target, peer ${attack.target}, is itself an attacker with this seed; name an honest peer`);
   }
   const board = new HonestDeltas(peers, task.cohort.fraction);

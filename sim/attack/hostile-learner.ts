@@ -5,7 +5,8 @@
  * in rounds exactly as an honest member does (and curates honestly when elected: a malicious
  * curator is not modelled here). Its delta is a well-formed blob in the task's encoding, claims
  * the attacker's own sample count and, when the task bounds delta norms (`maxDeltaNorm`), is
- * scaled to stay within the bound: the poisoning is what validation cannot see.
+ * scaled to stay within the bound: the poisoning is what validation cannot see. In gossip mode,
+ * where peers send models, sign-flip poisons the trained model instead (`signFlippedModel`).
  */
 import type { TrainedDelta } from '../../node/peer/learner.ts';
 import type { RuntimeLearner } from '../../node/peer/runtime.ts';
@@ -88,8 +89,37 @@ export async function poisonedDelta(init: HostileInit, base: Uint8Array, round: 
   }
 }
 
-/** The hostile peer's learner: `own`'s, with `train` poisoned (see the file comment). */
+/**
+ * Gossip mode's sign-flip: the version blob `base − scale·(trained − base)` over the model's
+ * `parameters` weights (the round tag kept), a model `scale` training steps the wrong way.
+ */
+export function signFlippedModel(base: Uint8Array, trained: Uint8Array, scale: number, parameters: number): Uint8Array {
+  const from = values(base);
+  const { manifest, values: model } = decodeWeights(trained);
+  const poisoned = model.slice();
+  for (let i = 0; i < parameters; i++) poisoned[i] = (from[i] as number) - scale * ((model[i] as number) - (from[i] as number));
+  return encodeWeights({ manifest, values: poisoned }, 'f32');
+}
+
+/**
+ * The hostile peer's learner: `own`'s, with `train` poisoned (see the file comment) and, for
+ * sign-flip, gossip mode's `trainModel` too (`signFlippedModel`); label-flip poisons both through
+ * its flipped data. arm.ts refuses the other attacks in gossip mode.
+ */
 export function hostileLearner(init: HostileInit): RuntimeLearner {
+  const learner = curatorModeHostile(init);
+  const attack = init.attack;
+  if (attack.kind !== 'sign-flip') return learner;
+  return {
+    ...learner,
+    async trainModel(base, round, signal) {
+      const trained = await init.own.trainModel(base, round, signal);
+      return { ...trained, blob: signFlippedModel(base, trained.blob, attack.scale, parameterCount(init.manifest)) };
+    },
+  };
+}
+
+function curatorModeHostile(init: HostileInit): RuntimeLearner {
   /** The base of the last round trained, for the free-rider's stale delta. */
   let last: { readonly round: number; readonly base: Uint8Array } | undefined;
   return withTrain(init.own, async (base, round, signal) => {

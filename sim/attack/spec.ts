@@ -17,7 +17,8 @@ export const FREE_RIDER_DELTAS = ['zero', 'stale'] as const;
 
 /**
  * One attack and its parameters.
- * - `sign-flip { scale }`: sends −scale × its honest delta (default scale 1).
+ * - `sign-flip { scale }`: sends −scale × its honest delta (default scale 1); in gossip mode
+ *   (simulate() only) it announces base − scale·(its trained model − base).
  * - `label-flip`: trains honestly on its data with every label l turned into classes − 1 − l.
  * - `alie { z }`: mean − z · std of the round's honest deltas, coordinate-wise; `z` null (the
  *   default) is Baruch et al.'s choice from the number of peers and of attackers (`alieZ`).

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { clippedGossipMerge } from '../../node/aggregate/index.ts';
 import { selectBackend } from '../../node/learn/backend.ts';
 import { subset, type Dataset } from '../../node/learn/data/dataset.ts';
 import { mnistSplit } from '../../node/learn/data/mnist.ts';
@@ -132,6 +133,23 @@ describe('learner', () => {
     const merged = decodeWeights(peer.merge([{ blob: a, samples: 3 }, { blob: trained.blob, samples: 1 }], 1)).values;
     const [va, vb] = [decodeWeights(a).values, decodeWeights(trained.blob).values];
     for (const i of [0, 5000, va.length - 1]) expect(merged[i]).toBeCloseTo(0.75 * va[i]! + 0.25 * vb[i]!, 6);
+    peer.dispose();
+  });
+
+  it('merges gossip neighbours by clipped gossip around its own model (leaves[0]) when the task sets gossip.clipRadius', async () => {
+    const peer = await learner({ mode: 'gossip', gossip: { neighbours: 2, clipRadius: 0.1 } });
+    const own = peer.genesisBlob();
+    const trained = (await peer.trainModel(own, 1)).blob;
+    const { manifest, values } = decodeWeights(trained);
+    const far = encodeWeights({ manifest, values: values.map((v) => 100 * v) }, 'f32');
+    const weightsOf = (blob: Uint8Array) => decodeWeights(blob).values.subarray(0, decodeWeights(own).values.length);
+    const merged = weightsOf(peer.merge([{ blob: own, samples: 1 }, { blob: trained, samples: 500 }, { blob: far, samples: 1 }], 1));
+    const expected = clippedGossipMerge([own, trained, far].map((blob) => ({ weights: weightsOf(blob) })), 0.1);
+    expect(merged).toEqual(expected.weights);
+    // Both neighbours are farther than τ: each moves the own model by exactly τ/3, whatever its claimed age.
+    expect(expected.neighbours.map((n) => n.coefficient * n.distance)).toEqual([expect.closeTo(0.1 / 3, 9), expect.closeTo(0.1 / 3, 9)]);
+    // The centre is the first leaf: the same leaves with another first give another model.
+    expect(weightsOf(peer.merge([{ blob: far, samples: 1 }, { blob: own, samples: 1 }, { blob: trained, samples: 500 }], 1))).not.toEqual(merged);
     peer.dispose();
   });
 

@@ -6,6 +6,9 @@ import { inCohort } from '../../node/round/election.ts';
 import { blobHash, HonestDeltas } from '../../sim/attack/honest-deltas.ts';
 import { hostileLearner, type HostileInit } from '../../sim/attack/hostile-learner.ts';
 import type { ResolvedAttack } from '../../sim/attack/spec.ts';
+import { armedLearners } from '../../sim/attack/arm.ts';
+import type { SimLearning } from '../../sim/peer/learning.ts';
+import { testTask } from '../federation/helpers.ts';
 
 const manifest: WeightsManifest = { tensors: [{ name: 'w', shape: [3], dtype: 'float32' }] };
 const blob = (...values: number[]) => encodeWeights({ manifest, values: Float32Array.from(values) }, 'f32');
@@ -116,5 +119,27 @@ describe('hostile learners', () => {
     expect(Math.hypot(...first)).toBeLessThanOrEqual(1);
     expect(Math.hypot(...first)).toBeGreaterThan(0.98);
     expect(valuesOf((await federation({ kind: 'gaussian', sigma: 100 }, { maxDeltaNorm: 1 }).attacker.train(base, 1)).blob)).toEqual(first);
+  });
+
+  it('in gossip mode, sign-flip announces base − scale·(trained − base), keeping the version round tag', async () => {
+    const tagged = { tensors: [...manifest.tensors, { name: 'round/3', shape: [0], dtype: 'float32' as const }] };
+    const model = (...values: number[]) => encodeWeights({ manifest: tagged, values: Float32Array.from(values) }, 'f32');
+    const own = { ...fixedLearner([0, 0, 0]), trainModel: async () => ({ blob: model(1, 0, 2), samples: 9 }) };
+    const board = new HonestDeltas(ids, 1);
+    const attacker = hostileLearner({ attack: { kind: 'sign-flip', scale: 10 }, own, samples: 7, board, manifest, encoding: 'f32', maxDeltaNorm: undefined, seed: 'attacker' });
+    const sent = await attacker.trainModel(model(0.5, 0.5, 0.5), 3);
+    // base (0.5, 0.5, 0.5), honest step (0.5, −0.5, 1.5): sent 0.5 − 10·step.
+    expect(valuesOf(sent.blob)).toEqual([-4.5, 5.5, -14.5]);
+    expect(decodeWeights(sent.blob).manifest).toEqual(tagged);
+    expect(sent.samples).toBe(9);
+  });
+
+  it('refuses attacks a gossip-mode peer cannot run (they poison deltas, which gossip mode does not send)', () => {
+    const learning = { learner: () => fixedLearner([0, 0, 0]), manifest, samples: () => 7 } as unknown as SimLearning;
+    const gossip = testTask({ mode: 'gossip' });
+    expect(() => armedLearners(learning, ids, gossip, new Map([[3, { kind: 'ipm', epsilon: 0.1 }]]))).toThrow(
+      'in gossip mode only sign-flip and label-flip attackers are modelled (a gossip peer sends models, not deltas), not ipm',
+    );
+    expect(armedLearners(learning, ids, gossip, new Map([[3, { kind: 'sign-flip', scale: 1 }]]))).toHaveLength(4);
   });
 });

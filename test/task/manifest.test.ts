@@ -171,10 +171,23 @@ mode: swarm
     expect(parseTaskManifest(`${MINIMAL_YAML}mode: gossip\ngossip: {}\n`, 'x').gossip).toEqual({ neighbours: 1 });
     expect(parseTaskManifest(`${MINIMAL_YAML}mode: gossip\ngossip: { neighbours: 7 }\n`, 'x').gossip).toEqual({ neighbours: 7 });
     expect(problemsOf(`${MINIMAL_YAML}gossip: { neighbours: 0, fanout: 2 }\n`)).toEqual([
-      'gossip: unknown field "fanout" (known fields: neighbours)',
+      'gossip: unknown field "fanout" (known fields: neighbours, clipRadius)',
       'gossip.neighbours: must be a whole number ≥ 1, got 0',
     ]);
     expect(problemsOf(`${MINIMAL_YAML}gossip: 7\n`)).toEqual(['gossip: must be a mapping of fields, got 7']);
+  });
+
+  it('reads gossip.clipRadius only when given, a positive finite number, in gossip mode only', () => {
+    expect(parseTaskManifest(`${MINIMAL_YAML}mode: gossip\ngossip: { clipRadius: 0.5 }\n`, 'x').gossip).toEqual({ neighbours: 1, clipRadius: 0.5 });
+    expect(parseTaskManifest(`${MINIMAL_YAML}mode: gossip\ngossip: { neighbours: 3 }\n`, 'x').gossip).toEqual({ neighbours: 3 });
+    expect(problemsOf(`${MINIMAL_YAML}mode: gossip\ngossip: { clipRadius: 0 }\n`)).toEqual(['gossip.clipRadius: must be a positive number, got 0']);
+    expect(problemsOf(`${MINIMAL_YAML}mode: gossip\ngossip: { clipRadius: -2 }\n`)).toEqual(['gossip.clipRadius: must be a positive number, got -2']);
+    expect(problemsOf(`${MINIMAL_YAML}mode: gossip\ngossip: { clipRadius: .inf }\n`)).toEqual(['gossip.clipRadius: must be a positive number, got Infinity']);
+    expect(problemsOf(`${MINIMAL_YAML}mode: gossip\ngossip: { clipRadius: .nan }\n`)).toEqual(['gossip.clipRadius: must be a positive number, got NaN']);
+    expect(problemsOf(`${MINIMAL_YAML}mode: gossip\ngossip: { clipRadius: wide }\n`)).toEqual(['gossip.clipRadius: must be a positive number, got "wide"']);
+    expect(problemsOf(`${MINIMAL_YAML}gossip: { clipRadius: 0.5 }\n`)).toEqual([
+      "gossip.clipRadius: is gossip mode's merge rule, but the task's mode is curator; set mode: gossip or remove it",
+    ]);
   });
 
   it('keeps training.learningRateDecay only when given, a finite number ≥ 0', () => {

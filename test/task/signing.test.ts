@@ -114,6 +114,16 @@ describe('signTask / verifySignedTask', () => {
     expect(taskHash(parseTaskManifest(minimal.replace('rounds: 5', 'rounds: 6'), 'm.yaml'))).not.toBe(taskHash(parseTaskManifest(minimal, 'm.yaml')));
   });
 
+  it('puts gossip.clipRadius into the canonical manifest only when given, so gossip tasks without it keep their hash', () => {
+    const minimal = 'version: 1\nid: tiny-task\nmodel: { preset: logreg }\ndata: { featureCount: 3, classes: [a, b], labelColumn: y }\nstopping: { rounds: 5 }\nmode: gossip\n';
+    const plain = parseTaskManifest(`${minimal}gossip: { neighbours: 3 }\n`, 'm.yaml');
+    const clipped = parseTaskManifest(`${minimal}gossip: { neighbours: 3, clipRadius: 0.5 }\n`, 'm.yaml');
+    expect(canonicalJson(plain)).toContain('"gossip":{"neighbours":3}');
+    expect(canonicalJson(clipped)).toContain('"gossip":{"clipRadius":0.5,"neighbours":3}');
+    expect(canonicalJson(clipped).replace('"clipRadius":0.5,', '')).toBe(canonicalJson(plain));
+    expect(taskHash(clipped)).not.toBe(taskHash(plain));
+  });
+
   it('refuses a signed file whose manifest was edited, for any one field', async () => {
     const text = await signTask(manifest, creator);
     const edits: Array<[string, string, unknown]> = [
