@@ -11,6 +11,7 @@ import { loadOrCreateIdentity } from '../host/identity.ts';
 import { systemClock, type Clock } from '../round/ports.ts';
 import { openTaskStore, type TaskStore } from '../store/index.ts';
 import type { TaskManifest } from '../task/manifest.ts';
+import { AUDITORS_DEFAULT } from '../task/audit-section.ts';
 import { TASK_DEFAULTS, taskDataSchema, taskModelSpec } from '../task/manifest.ts';
 import { Learner } from './learner.ts';
 import { RoundEngine } from '../round/engine.ts';
@@ -144,6 +145,7 @@ export function createEngine(task: TaskManifest, self: string, presenceIntervalM
         peerTimeoutMs,
         ...maxRounds,
         ...(task.stopping.targetAccuracy === undefined ? {} : { targetAccuracy: task.stopping.targetAccuracy }),
+        auditors: task.audit?.auditors ?? AUDITORS_DEFAULT,
       });
     case 'gossip':
       return new GossipEngine({

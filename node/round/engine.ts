@@ -19,6 +19,7 @@
  *   expected round is not waited for; a sender keeps at most two versions per round (§7.14).
  */
 import type { Advert, DeltaAdvert, Hash, PeerIdString } from '../../protocols/messages.ts';
+import { AUDITORS_DEFAULT } from '../task/audit-section.ts';
 import { Audits } from './audits.ts';
 import { ChainFollower } from './chain-follower.ts';
 import { RoundElection } from './election.ts';
@@ -46,12 +47,9 @@ export interface EngineConfig {
   readonly maxRounds?: number;
   /** Stop training once a version's published validation accuracy reaches this. */
   readonly targetAccuracy?: number;
-  /** Auditors drawn per curated version (§7.15); default DEFAULT_AUDITORS. */
+  /** Auditors drawn per curated version (§7.15): the task's audit.auditors. Default AUDITORS_DEFAULT. */
   readonly auditors?: number;
 }
-
-/** Auditors per curated version when the configuration does not say. */
-export const DEFAULT_AUDITORS = 2;
 
 /** An open delta is announced again after this many presence intervals without a version (at most half the window). */
 const REANNOUNCE_AFTER_INTERVALS = 3;
@@ -107,7 +105,7 @@ export class RoundEngine {
       self: config.self,
       task: config.task,
       peers: this.#peers,
-      auditors: config.auditors ?? DEFAULT_AUDITORS,
+      auditors: config.auditors ?? AUDITORS_DEFAULT,
       head: () => this.#head,
       livePeers: (now) => this.livePeers(now),
       stepBack: (head, now, effects) => this.#adopt(head, now, effects, true),

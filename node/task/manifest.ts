@@ -28,8 +28,10 @@ import {
   type Mapping,
 } from './fields.ts';
 import { GOSSIP_NEIGHBOURS_DEFAULT, readGossip, type TaskGossip } from './gossip-section.ts';
+import { readAudit, type TaskAudit } from './audit-section.ts';
 
 export type { TaskGossip } from './gossip-section.ts';
+export type { TaskAudit } from './audit-section.ts';
 
 export const TASK_MANIFEST_VERSION = 1;
 export const TASK_MODES = ['curator', 'gossip'] as const;
@@ -140,6 +142,8 @@ export interface TaskManifest {
   readonly mode: TaskMode;
   /** Read in gossip mode only; absent when not given (then `neighbours` is 1 and the merge is the age-weighted average). */
   readonly gossip?: TaskGossip;
+  /** Curator mode only; absent when not given (then AUDITORS_DEFAULT auditors per version). */
+  readonly audit?: TaskAudit;
 }
 
 /** A manifest that cannot be used; `problems` lists every problem found, each with its field path. */
@@ -156,7 +160,7 @@ export class TaskManifestError extends GossipflError {
   }
 }
 
-const TOP_KEYS = ['version', 'id', 'description', 'model', 'data', 'training', 'stopping', 'cohort', 'aggregation', 'timing', 'encoding', 'mode', 'gossip'] as const;
+const TOP_KEYS = ['version', 'id', 'description', 'model', 'data', 'training', 'stopping', 'cohort', 'aggregation', 'timing', 'encoding', 'mode', 'gossip', 'audit'] as const;
 const WHOLE_AT_LEAST_1 = { integer: true, min: 1, expected: 'a whole number ≥ 1' } as const;
 const POSITIVE = { above: 0, expected: 'a positive number' } as const;
 const UNIT_INTERVAL = { above: 0, max: 1, expected: 'a number in (0, 1]' } as const;
@@ -349,9 +353,10 @@ export function validateTaskManifest(value: unknown, source: string): TaskManife
   const encoding = choiceField<WeightsEncoding>(value, 'encoding', '', problems, ENCODINGS, TASK_DEFAULTS.encoding);
   const mode = choiceField<TaskMode>(value, 'mode', '', problems, TASK_MODES, TASK_DEFAULTS.mode);
   const gossip = readGossip(value, mode, problems);
+  const audit = readAudit(value, mode, problems);
   if (problems.list.length > 0) throw new TaskManifestError(source, problems.list);
   // Every reader returns undefined only after adding a problem, so these are all set here.
-  if (id === undefined || model === undefined || data === undefined || training === undefined || stopping === undefined || cohort === undefined || aggregation === undefined || timing === undefined || encoding === undefined || mode === undefined || gossip === undefined) {
+  if (id === undefined || model === undefined || data === undefined || training === undefined || stopping === undefined || cohort === undefined || aggregation === undefined || timing === undefined || encoding === undefined || mode === undefined || gossip === undefined || audit === undefined) {
     throw new TaskManifestError(source, ['internal error: a field failed validation without a reported problem']);
   }
   return {
@@ -368,6 +373,7 @@ export function validateTaskManifest(value: unknown, source: string): TaskManife
     encoding,
     mode,
     ...(gossip === null ? {} : { gossip }),
+    ...(audit === null ? {} : { audit }),
   };
 }
 

@@ -190,6 +190,20 @@ mode: swarm
     ]);
   });
 
+  it('reads audit.auditors only when given, a whole number from 0 to 64, in curator mode only', () => {
+    expect(parseTaskManifest(MINIMAL_YAML, 'x').audit).toBeUndefined();
+    expect(parseTaskManifest(`${MINIMAL_YAML}audit: { auditors: 3 }\n`, 'x').audit).toEqual({ auditors: 3 });
+    expect(parseTaskManifest(`${MINIMAL_YAML}audit: { auditors: 0 }\n`, 'x').audit).toEqual({ auditors: 0 });
+    expect(parseTaskManifest(`${MINIMAL_YAML}audit: {}\n`, 'x').audit).toEqual({ auditors: 2 });
+    expect(problemsOf(`${MINIMAL_YAML}audit: { auditors: -1 }\n`)).toEqual(['audit.auditors: must be a whole number from 0 to 64, got -1']);
+    expect(problemsOf(`${MINIMAL_YAML}audit: { auditors: 65 }\n`)).toEqual(['audit.auditors: must be a whole number from 0 to 64, got 65']);
+    expect(problemsOf(`${MINIMAL_YAML}audit: { auditors: 1.5 }\n`)).toEqual(['audit.auditors: must be a whole number from 0 to 64, got 1.5']);
+    expect(problemsOf(`${MINIMAL_YAML}audit: { auditor: 2 }\n`)[0]).toMatch(/^audit: unknown field "auditor"/);
+    expect(problemsOf(`${MINIMAL_YAML}mode: gossip\naudit: { auditors: 2 }\n`)).toEqual([
+      "audit: audits curators' versions, but the task's mode is gossip, which has no curator; remove it",
+    ]);
+  });
+
   it('keeps training.learningRateDecay only when given, a finite number ≥ 0', () => {
     expect(parseTaskManifest(MINIMAL_YAML, 'x').training.learningRateDecay).toBeUndefined();
     expect(parseTaskManifest(`${MINIMAL_YAML}training: { learningRateDecay: 0.3 }\n`, 'x').training.learningRateDecay).toBe(0.3);
