@@ -55,6 +55,27 @@ function version(by: Member, overrides: Partial<VersionAdvert> = {}): VersionAdv
 }
 
 describe('signed statements', () => {
+  it('gives the known-answer statements and signatures of PROTOCOL §5.9', async () => {
+    const key = await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(1));
+    const id = peerIdFromPrivateKey(key).toString();
+    expect(id).toBe('12D3KooWK99VoVxNE7XzyBwXEzW7xhK7Gpv85r9F3V3fyKSUKPH5');
+    const B = '419188a2c45709ffdb55d71e5732d98ac0e426b379cfa328e5e18d6f29b74c23';
+    const X = '2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881';
+    const Y = 'a1fce4363854ff888cff4b8e7875d600c2682390412a8cf79b37d0b11148b0fa';
+    const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+    const statement = deltaStatement({ task: 'kat-task', round: 1, base: B, delta: X, samples: 100 });
+    expect(hex(statement)).toBe(`676f73736970666c2f64656c74612f3100 0a086b61742d7461736b 1001 1a20${B} 2220${X} 2864`.replaceAll(' ', ''));
+    const signature = signWith(key)(statement);
+    expect(hex(signature)).toBe('402d9c558ebc57fb21e6de381be2b96232b6a42746930ecd0c45a8de9501606011e853a6c7f1da38897a6f46eb41203ff4f8305f30a3437e0e90a7dc4002e203');
+    const peer = '0024080112208a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c';
+    const claim = { round: 1, hash: Y, parent: B, bytes: 36, contributors: [{ peer: id, delta: X, samples: 100, signature }], merged: [], curator: id };
+    const version = versionStatement('kat-task', claim);
+    expect(hex(version)).toBe(
+      `676f73736970666c2f76657273696f6e2f3100 0a086b61742d7461736b 1001 1a20${Y} 2220${B} 2824 328e01 0a26${peer} 1220${X} 1864 2240${hex(signature)} 4226${peer}`.replaceAll(' ', ''),
+    );
+    expect(hex(signWith(key)(version))).toBe('3377ed044676f5b7b15c2c9461659af98c8a9a333959fa3ab8a0820c4f67d931776724924af8612da63071fba407ef8a3b4280c7f0b16b09ea976c5c7a0e240e');
+  });
+
   it('starts with the domain and a zero byte, then the protobuf statement; sentAt and metrics are not signed', () => {
     const statement = deltaStatement(delta());
     expect(Buffer.from(statement.subarray(0, 17)).toString('latin1')).toBe('gossipfl/delta/1\u0000');
