@@ -7,8 +7,9 @@ import { defineConfig } from 'vitest/config';
  * - `npm run test:slow`: every benchmark in its smoke mode, 2 × 101 MiB over a pnet connection,
  *   Ctrl-C on a peer training on a generated 31 MB CSV, the CLI's setup commands as processes
  *   (init, task create/sign/verify, config errors, every --help: ~45 s), kill -9 crash recovery
- *   of real peer processes, and real-peer rounds under the robust aggregation rules with an
- *   auditor recomputing each version (~20 s).
+ *   of real peer processes, real-peer rounds under the robust aggregation rules with an
+ *   auditor recomputing each version (~20 s), and simulated gossip rings with a sign-flipping
+ *   neighbour, averaged and clipped (~20 s).
  */
 const SUITES = {
   hostile: ['test/hostile/**/*.test.ts'],
@@ -19,6 +20,7 @@ const SUITES = {
     'test/cli/commands-setup.test.ts',
     'test/slow/crash-recovery.test.ts',
     'test/federation/robust-rules.test.ts',
+    'test/sim/gossip-clipping.test.ts',
   ],
 } as const;
 

@@ -1,7 +1,9 @@
 /**
  * The round engine in curator mode: a pure state machine (see events.ts). One instance per
- * peer per task. It owns the head, the round's timing and curation; following the chain of
- * versions (pulls, catch-up, merges) is chain-follower.ts. Rules (docs/PROTOCOL.md, "Rounds"):
+ * peer per task. It owns the head, the round's timing and the deltas collected; when this peer
+ * aggregates and what its aggregations do is curation.ts, following the chain of versions (pulls,
+ * catch-up, merges) chain-follower.ts, audits and fraud proofs audits.ts. Rules (docs/PROTOCOL.md,
+ * "Rounds"):
  *
  * - Round R trains from head version R−1. Cohort members (election.ts) train and advertise deltas.
  * - Curation slots: slot k opens at T_k = roundStart + collectionWindow + k·curatorDeadline and
@@ -22,10 +24,10 @@ import type { Advert, DeltaAdvert, Hash, PeerIdString } from '../../protocols/me
 import { AUDITORS_DEFAULT } from '../task/audit-section.ts';
 import { Audits } from './audits.ts';
 import { ChainFollower } from './chain-follower.ts';
+import { Curation } from './curation.ts';
 import { RoundElection } from './election.ts';
-import type { DeltaOffer, Effect, EngineEvent, Head, RejectedDelta } from './events.ts';
+import type { Effect, EngineEvent, Head } from './events.ts';
 import { PeerBook, provenRounds } from './peer-book.ts';
-import { advertOfHead } from './version-book.ts';
 
 export { MAX_KNOWN_VERSIONS } from './version-book.ts';
 
@@ -53,8 +55,6 @@ export interface EngineConfig {
 
 /** An open delta is announced again after this many presence intervals without a version (at most half the window). */
 const REANNOUNCE_AFTER_INTERVALS = 3;
-/** The straggler grace floor of an aggregation's pulls (§7.8) is this share of the collection window. */
-const STRAGGLER_GRACE_SHARE_OF_WINDOW = 1 / 16;
 
 export class RoundEngine {
   readonly config: EngineConfig;
@@ -63,19 +63,18 @@ export class RoundEngine {
   /** When this engine started: its view of who is live is incomplete for a presence interval. */
   #startedAt = 0;
   #training = false;
-  #curating = false;
   #finished = false;
   readonly #peers: PeerBook;
   /** Version adverts, pulls, catch-up and merges (chain-follower.ts). */
   readonly #chain: ChainFollower;
   /** Audits of curated versions and fraud proofs (audits.ts). */
   readonly #audits: Audits;
+  /** When and what this peer aggregates, and what its aggregations' results do (curation.ts). */
+  readonly #curation: Curation;
   /** Deltas for the round after the head, by sender. */
   #deltas = new Map<PeerIdString, DeltaAdvert>();
   /** Deltas for the round after that (from peers that adopted the next version before us). */
   #early = new Map<PeerIdString, DeltaAdvert>();
-  /** Senders whose delta was cut from an aggregation as a straggler and is still being pulled: delta by sender. */
-  readonly #latePulls = new Map<PeerIdString, Hash>();
   #election: RoundElection | undefined;
 
   constructor(config: EngineConfig) {
@@ -97,9 +96,29 @@ export class RoundEngine {
         this.#head = head;
         this.#recordProofs(head);
       },
-      markSkippedSlots: (next, now, effects) => this.#markSkippedSlots(next, now, effects),
-      maybeCurate: (now, effects) => this.#maybeCurate(now, effects),
+      markSkippedSlots: (next, now, effects) => this.#curation.markSkippedSlots(next, now, effects),
+      maybeCurate: (now, effects) => this.#curation.maybeCurate(now, effects),
       disowns: (version) => this.#audits.disowns(version),
+    });
+    this.#curation = new Curation({
+      config,
+      peers: this.#peers,
+      chain: this.#chain,
+      head: () => this.#head,
+      round: () => this.round,
+      election: () => this.#currentElection(),
+      startedAt: () => this.#startedAt,
+      slotOpensAt: (rank) => this.#slotOpensAt(rank),
+      expected: (now) => this.expected(now),
+      livePeers: (now) => this.livePeers(now),
+      deltas: () => this.#deltas,
+      early: () => this.#early,
+      finished: () => this.#finished,
+      training: () => this.#training,
+      setTraining: () => {
+        this.#training = true;
+      },
+      adopt: (head, now, effects, announce) => this.#adopt(head, now, effects, announce),
     });
     this.#audits = new Audits({
       self: config.self,
@@ -175,7 +194,7 @@ export class RoundEngine {
         break;
       case 'timer':
         if (event.timer === 'presence') this.#onPresenceTimer(event.now, effects);
-        else this.#onCurateTimer(event.now, effects);
+        else this.#curation.onCurateTimer(event.now, effects);
         break;
       case 'trained':
         this.#onTrained(event, effects);
@@ -188,15 +207,13 @@ export class RoundEngine {
         effects.push({ type: 'log', level: 'warn', message: `training for round ${event.round} failed: ${event.reason}` });
         break;
       case 'aggregated':
-        this.#onAggregated(event, effects);
+        this.#curation.onAggregated(event, effects);
         break;
       case 'aggregate-failed':
-        this.#curating = false;
-        this.#penaliseRejected(event.round, event.rejected ?? [], effects);
-        effects.push({ type: 'log', level: 'warn', message: `aggregating round ${event.round} failed (${event.reason}); the next standby takes over` });
+        this.#curation.onAggregateFailed(event, effects);
         break;
       case 'late-delta':
-        this.#onLateDelta(event, effects);
+        this.#curation.onLateDelta(event, effects);
         break;
       case 'merged':
         this.#chain.onMerged(event, effects);
@@ -282,7 +299,7 @@ export class RoundEngine {
     this.#deltas = new Map(carried);
     this.#early = new Map();
     this.#forgetOldRounds();
-    this.#curating = false;
+    this.#curation.newRound();
     this.#roundStartedAt = now;
     effects.push({ type: 'cancel-timer', timer: 'curate' });
     const target = this.config.targetAccuracy;
@@ -316,7 +333,7 @@ export class RoundEngine {
       // Adverts are not stored by the network: announce our open delta again, for peers that
       // joined, reconnected or were not subscribed yet when it was first published.
       const ours = this.#deltas.get(this.config.self);
-      if (ours !== undefined && !this.#curating && now - ours.sentAt >= this.#reannounceAfterMs) {
+      if (ours !== undefined && !this.#curation.active && now - ours.sentAt >= this.#reannounceAfterMs) {
         const again: DeltaAdvert = { ...ours, sentAt: now };
         this.#deltas.set(this.config.self, again);
         effects.push({ type: 'publish', advert: again });
@@ -324,60 +341,8 @@ export class RoundEngine {
     }
     this.#peers.forgetSilent(now);
     // Our view of who is live completes one interval after start: every delta may be in by now.
-    if (head !== undefined) this.#maybeCurate(now, effects);
+    if (head !== undefined) this.#curation.maybeCurate(now, effects);
     effects.push({ type: 'set-timer', timer: 'presence', delayMs: this.config.presenceIntervalMs });
-  }
-
-  /** Aggregates now if this peer may: its slot is open (or it curates and every delta is in) and it holds a delta. */
-  #maybeCurate(now: number, effects: Effect[]): void {
-    if (this.#curating || this.#finished || this.#deltas.size === 0) return;
-    // A version of this round or a later one is on its way: aggregating would fork the chain
-    // (a peer restarted from an old checkpoint made its own version before catching up).
-    const head = this.#head!;
-    if (this.#chain.pullingRound(head.round + 1)) return;
-    // Before the first standby slot opens only the curator may act; the full rank is needed after.
-    const election = this.#currentElection();
-    const curator = this.#peers.isCurator(election, now);
-    if (!curator && now < this.#slotOpensAt(1)) return;
-    const rank = curator ? 0 : this.#peers.rank(election, now);
-    if (now < this.#slotOpensAt(rank) && rank !== 0) return;
-    const expected = this.expected(now);
-    // A peer that has just (re)started has not yet heard every live peer announce itself: its
-    // expected set may be a handful, so it must not close early on it.
-    const viewComplete = now - this.#startedAt >= this.config.presenceIntervalMs;
-    const allIn = viewComplete && expected.length >= this.config.minPeers && expected.every((peer) => this.#deltas.has(peer));
-    if (now < this.#slotOpensAt(rank) && !allIn) return;
-    // A sender whose last delta is still being pulled in the background (cut as a straggler) is
-    // not offered again until that pull ends: one straggling pull per sender at a time.
-    const offered = [...this.#deltas].filter(([from]) => !this.#latePulls.has(from));
-    if (offered.length === 0) return;
-    this.#curating = true;
-    const deltas: DeltaOffer[] = offered
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([from, advert]) => ({ from, advert, holders: this.#peers.holdersOf(advert.delta, from, head.round + 1) }));
-    const role = rank === 0 ? 'curator' : `standby ${rank}`;
-    const held = offered.length < this.#deltas.size ? ` (${this.#deltas.size - offered.length} held back: their senders' last deltas are still being pulled)` : '';
-    effects.push({ type: 'log', level: 'info', message: `round ${this.round}: aggregating ${deltas.length} of ${expected.length} expected deltas as ${role}${held}` });
-    const graceMs = this.config.collectionWindowMs * STRAGGLER_GRACE_SHARE_OF_WINDOW;
-    effects.push({ type: 'aggregate', round: head.round + 1, base: head.hash, deltas, graceMs });
-  }
-
-  /** Fires when the collection window closes, then every curator deadline, until the round ends. */
-  #onCurateTimer(now: number, effects: Effect[]): void {
-    const head = this.#head;
-    if (head === undefined || this.#finished) return;
-    this.#chain.pullEntitledChildren(now, effects);
-    this.#maybeCurate(now, effects);
-    const election = this.#currentElection();
-    const rank = this.#peers.isCurator(election, now) ? 0 : this.#peers.rank(election, now);
-    if (this.#deltas.size === 0 && !this.#training && !this.#curating && now >= this.#slotOpensAt(rank)) {
-      // Our slot is open and nobody trained (the cohort draw can come out empty): train
-      // ourselves, so that the round still gets a delta and ends.
-      this.#training = true;
-      effects.push({ type: 'log', level: 'info', message: `round ${this.round}: no delta by our slot; training one ourselves` });
-      effects.push({ type: 'train', round: this.round, base: head.hash });
-    }
-    effects.push({ type: 'set-timer', timer: 'curate', delayMs: this.config.curatorDeadlineMs });
   }
 
   #onAdvert(from: PeerIdString, advert: Advert, now: number, effects: Effect[]): void {
@@ -423,11 +388,11 @@ export class RoundEngine {
     }
     if (advert.round !== this.round || !this.#acceptsBase(advert.base)) return;
     if (this.#deltas.get(from)?.delta === advert.delta) return; // the same delta announced again
-    if (this.#curating) {
+    if (this.#curation.active) {
       effects.push({ type: 'log', level: 'info', message: `round ${advert.round}: delta from ${from} arrived after aggregation began; it misses this round` });
     }
     this.#deltas.set(from, advert);
-    this.#maybeCurate(now, effects);
+    this.#curation.maybeCurate(now, effects);
   }
 
   #onTrained(event: Extract<EngineEvent, { type: 'trained' }>, effects: Effect[]): void {
@@ -455,105 +420,8 @@ export class RoundEngine {
     };
     effects.push({ type: 'publish', advert });
     this.#deltas.set(this.config.self, advert);
-    this.#maybeCurate(event.now, effects);
+    this.#curation.maybeCurate(event.now, effects);
   }
 
-  /**
-   * Leaves out, for a while from the current round on, each peer whose delta for `round` could
-   * not be pulled or was invalid.
-   */
-  #penaliseRejected(round: number, rejected: readonly RejectedDelta[], effects: Effect[]): void {
-    for (const { peer, delta, reason } of rejected) {
-      effects.push({ type: 'log', level: 'warn', message: `round ${round}: rejected the delta ${delta.slice(0, 12)} from ${peer}: ${reason}` });
-      if (peer === this.config.self) continue;
-      const until = this.#peers.penalise(peer, this.round);
-      this.#deltas.delete(peer);
-      this.#early.delete(peer);
-      effects.push({ type: 'log', level: 'info', message: `${peer} is left out of rounds up to ${until}` });
-    }
-  }
-
-  #onAggregated(event: Extract<EngineEvent, { type: 'aggregated' }>, effects: Effect[]): void {
-    this.#curating = false;
-    this.#penaliseRejected(event.round, event.rejected, effects);
-    for (const { peer, delta, reason } of event.late) {
-      this.#latePulls.set(peer, delta);
-      effects.push({ type: 'log', level: 'info', message: `round ${event.round}: the delta ${delta.slice(0, 12)} from ${peer} misses the round (${reason}); its pull goes on` });
-    }
-    const head = this.#head;
-    const contributors = [...event.contributors].sort((a, b) => (a.peer < b.peer ? -1 : 1));
-    if (contributors.length === 0) return;
-    if (head !== undefined && head.round === event.round && head.hash !== event.version) {
-      const covered = contributors.every((c) => head.contributors.some((h) => h.peer === c.peer && h.delta === c.delta));
-      if (covered) {
-        effects.push({ type: 'log', level: 'info', message: `round ${event.round}: version ${head.hash.slice(0, 12)} already holds every delta we aggregated; ours is not published` });
-        return;
-      }
-    }
-    const ours: Head = {
-      round: event.round,
-      hash: event.version,
-      parent: event.base,
-      contributors,
-      merged: [],
-      curator: this.config.self,
-      bytes: event.bytes,
-      ...(event.metrics === undefined ? {} : { metrics: event.metrics }),
-      ...(event.patch === undefined ? {} : { patch: event.patch }),
-    };
-    const advert = advertOfHead(ours, this.config.task, event.now)!;
-    // Publish even if another version for this round got here first: ours may hold deltas it
-    // lacks, and every peer merges same-round siblings.
-    effects.push({ type: 'publish', advert });
-    this.#peers.addHolder(event.version, this.config.self);
-    if (head !== undefined && head.round === event.round - 1 && head.hash === event.base) {
-      this.#markSkippedSlots(ours, event.now, effects);
-      this.#adopt(ours, event.now, effects, true);
-    } else if (head !== undefined && head.round === event.round && head.parent === event.base) {
-      this.#chain.keepOwn(advert);
-      this.#chain.mergeSiblings(event.round, event.base, effects);
-    }
-  }
-
-  /**
-   * A straggler's background pull ended. A delta that arrived only missed its round; one that
-   * could not be pulled costs its sender a penalty, as a failed pull before the cut would have.
-   */
-  #onLateDelta(event: Extract<EngineEvent, { type: 'late-delta' }>, effects: Effect[]): void {
-    if (this.#latePulls.get(event.peer) === event.delta) this.#latePulls.delete(event.peer);
-    if (event.failure === undefined) {
-      effects.push({ type: 'log', level: 'info', message: `round ${event.round}: the delta ${event.delta.slice(0, 12)} from ${event.peer} arrived after its round was aggregated` });
-    } else {
-      this.#penaliseRejected(event.round, [{ peer: event.peer, delta: event.delta, reason: `${event.failure} (after it was cut as a straggler)` }], effects);
-    }
-    if (this.#head !== undefined) this.#maybeCurate(event.now, effects);
-  }
-
-  /**
-   * `next`, a child of the head, was made by `next.curator` in its own slot (slot k opens at T_k;
-   * it is T_k or later). Every eligible peer ranked before that curator that we heard from after
-   * its own slot opened was live and made no version — a member that stays eligible (it sends
-   * deltas) and never curates: it is not ranked for a while (§7.14), so that it is skipped, not
-   * waited for, the next times it would rank first. A peer not heard from since its slot opened
-   * (crashed, cut off by a partition) is not marked; nor is anyone when a version comes before its
-   * curator's slot (which issue 12's entitlement check will refuse).
-   */
-  #markSkippedSlots(next: Head, now: number, effects: Effect[]): void {
-    const head = this.#head!;
-    const curator = next.curator;
-    if (curator === undefined || next.round !== head.round + 1 || next.parent !== head.hash) return;
-    const election = this.#currentElection();
-    const round = head.round + 1;
-    const before = this.livePeers(now)
-      .filter((peer) => peer !== curator && (peer === this.config.self ? this.#peers.isProven(peer, round) : this.#peers.mayCurate(peer, round)) && election.ranksBefore(peer, curator))
-      .sort((a, b) => (election.ranksBefore(a, b) ? -1 : 1));
-    if (before.length === 0 || now < this.#slotOpensAt(before.length)) return;
-    before.forEach((peer, slot) => {
-      const seen = this.#peers.lastSeen(peer);
-      if (peer === this.config.self || seen === undefined || seen < this.#slotOpensAt(slot)) return;
-      const until = this.#peers.skippedSlot(peer, round);
-      effects.push({ type: 'log', level: 'info', message: `round ${round}: ${peer} was live in its curation slot and made no version; it is not ranked as curator up to round ${until}` });
-    });
-  }
 
 }

@@ -10,7 +10,7 @@ import { encodeRequest, encodeResponseHeader, encodeVarint, frame } from '../../
 import type { Advert } from '../../protocols/messages.ts';
 import { docPart, hexBytes, tableRows } from './doc-tables.ts';
 
-const ADVERTS = docPart('### 5.8 ', '---');
+const ADVERTS = docPart('### 5.8 ', '### 5.9 ');
 const BLOBS = docPart('### 6.7 ', '---');
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
