@@ -23,6 +23,7 @@ import type { Advert } from '../protocols/messages.ts';
 import type { SimLearning } from './peer/learning.ts';
 import { BlobPool, MemoryStore } from './peer/memory-store.ts';
 import { modelLearning } from './peer/model-learning.ts';
+import { DeltaNorms } from './peer/delta-norms.ts';
 import { syntheticLearning, type SyntheticLearningOptions } from './peer/synthetic-learning.ts';
 import type { Overlay } from './topology/spec.ts';
 import { armedLearners } from './attack/arm.ts';
@@ -108,6 +109,8 @@ export interface SimRound {
    * Protocol-only runs: 0 when every peer holds the same version, else NaN.
    */
   readonly consensusDistance: number;
+  /** Median L2 norm of the deltas honest peers trained for this round; absent in protocol-only runs. */
+  readonly honestDeltaNorm?: number;
   /** Cumulative, when the round completed: bytes received per peer (blobs + adverts), messages sent, failed blob transfers. */
   readonly bytesPerPeer: number;
   readonly messages: number;
@@ -198,7 +201,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   // resumes from its own checkpoint, as a restarted real peer does.
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
   const attackers = options.attackers ?? new Map();
-  const learners = armedLearners(learning, peers, task, attackers);
+  const norms = learning.manifest === undefined ? undefined : new DeltaNorms();
+  const learners = armedLearners(learning, peers, task, attackers).map((learner, i) => (norms === undefined || attackers.has(i) ? learner : norms.watch(i, learner)));
   const wireSize = learning.wireSize;
   const crashDraws = new Rng(options.seed).fork('curator-crash');
   /** Rounds whose crash was drawn, and whether it struck. */
@@ -294,6 +298,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         contributors: head.contributors.map((c) => c.peer),
         ...quality,
         ...(honest === undefined ? {} : { honestAccuracy: honest.peerAccuracy }),
+        ...(norms === undefined ? {} : { honestDeltaNorm: norms.take(round) }),
         bytesPerPeer: received / peers.length,
         messages: network.totals.messagesSent,
         failedTransfers: network.totals.transfersFailed,

@@ -23,6 +23,7 @@ export const SCENARIO_COLUMNS = [
   'accuracy_mean',
   'accuracy_max',
   'consensus_distance',
+  'honest_delta_norm',
   'bytes_per_peer',
   'messages',
   'curator',
@@ -77,7 +78,7 @@ export async function writeScenarioReport(dir: string, scenario: Scenario, seed:
       r.round,
       Number.isNaN(r.time) ? undefined : Math.round(r.time),
       // Protocol-only runs measure no accuracy: blank cells, not NaN.
-      ...[r.accuracy, r.peerAccuracy.min, r.peerAccuracy.mean, r.peerAccuracy.max, r.consensusDistance].map((x) => (Number.isNaN(x) ? undefined : x)),
+      ...[r.accuracy, r.peerAccuracy.min, r.peerAccuracy.mean, r.peerAccuracy.max, r.consensusDistance, r.honestDeltaNorm ?? Number.NaN].map((x) => (Number.isNaN(x) ? undefined : x)),
       Math.round(r.bytesPerPeer),
       Number.isNaN(r.messages) ? undefined : r.messages,
       r.curator,

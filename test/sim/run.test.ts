@@ -39,6 +39,8 @@ describe('the simulator runs the real round engine', () => {
     expect(run.rounds[2]!.messages).toBeGreaterThan(run.rounds[0]!.messages);
     expect(run.rounds[2]!.failedTransfers).toBe(0);
     expect(run.rounds.map((r) => r.consensusDistance)).toEqual([0, 0, 0]);
+    // Every round records the median norm of the deltas its honest peers trained.
+    for (const round of run.rounds) expect(round.honestDeltaNorm).toBeGreaterThan(0);
   });
 
   it('replays identically from the same seed', async () => {

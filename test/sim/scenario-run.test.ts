@@ -48,7 +48,7 @@ describe('scenario runs', () => {
     await runTo(b!);
     const csv = await readFile(join(a!, 'rounds.csv'));
     expect(await readFile(join(b!, 'rounds.csv'))).toEqual(csv);
-    expect(csv.toString().split('\n')[0]).toBe('algorithm,round,virtual_time_ms,accuracy,accuracy_min,accuracy_mean,accuracy_max,consensus_distance,bytes_per_peer,messages,curator,contributors,failed_transfers,curator_crashed');
+    expect(csv.toString().split('\n')[0]).toBe('algorithm,round,virtual_time_ms,accuracy,accuracy_min,accuracy_mean,accuracy_max,consensus_distance,honest_delta_norm,bytes_per_peer,messages,curator,contributors,failed_transfers,curator_crashed');
     expect(csv.toString().trim().split('\n')).toHaveLength(1 + 3 * 2);
     await runTo(c!, 4);
     expect(await readFile(join(c!, 'rounds.csv'))).not.toEqual(csv);
