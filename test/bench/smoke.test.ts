@@ -28,6 +28,7 @@ const SMOKE_BENCHES: Record<string, readonly string[]> = {
   round: ['sizes[].medianMs.nonTraining', 'sizes[].medianMs.cycle', 'sizes[].medianMs.distribute', 'sizes[].medianMs.pull', 'sizes[].medianMs.aggregate', 'sizes[].cpuSecondsPerRound'],
   memory: ['peer.oneProcess.rssMiB', 'peer.separateProcesses.rssMiB', 'idle.separateProcesses.rssMiB', 'peer.freshProcessMiB', 'idle.freshProcessMiB'],
   hostile: ['cleanFirst.measuredSeconds', 'cleanLast.measuredSeconds', 'attacks[].measuredSeconds', 'floodRss.samples[].rssMiB'],
+  audit: ['rules[].curator.cpuMs', 'rules[].auditor.cpuMs', 'rules[].ratio', 'rules[].bytes.deltaBlob', 'rules[].bytes.existing', 'rules[].bytes.signatureExtra', 'rules[].bytes.auditPullExtra'],
 };
 
 /** Every value at `path`; an absent field or empty list gives `undefined`, which fails the check. */
