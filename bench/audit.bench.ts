@@ -21,7 +21,7 @@ import { encodeWeights, parameterCount } from '../node/learn/weights/index.ts';
 import { Learner, type OfferedDelta } from '../node/peer/learner.ts';
 import { ModelSlot } from '../node/peer/model-slot.ts';
 import { VALIDATION_FRACTION } from '../node/peer/peer.ts';
-import { DEFAULT_AUDITORS } from '../node/round/engine.ts';
+import { AUDITORS_DEFAULT } from '../node/task/audit-section.ts';
 import { hashBytes } from '../node/store/blobs.ts';
 import { validateTaskManifest } from '../node/task/manifest.ts';
 import { median, randomFloats, round } from './measure.ts';
@@ -219,7 +219,7 @@ async function measureRule(world: World, aggregation: (typeof RULES)[number], re
   curatorLearner.dispose();
   auditorLearner.dispose();
 
-  const bytes = roundTraffic(peers.length, DEFAULT_AUDITORS, {
+  const bytes = roundTraffic(peers.length, AUDITORS_DEFAULT, {
     deltaBlob: world.deltas[0]!.byteLength,
     versionBlob: versionBlob.byteLength,
     versionPull: patchBlob?.byteLength ?? versionBlob.byteLength,
@@ -278,7 +278,7 @@ async function run({ smoke, log }: BenchOptions): Promise<BenchResult> {
       `repetitions. Curator = learner.aggregate of ${peers} pulled deltas + sha256 of version and patch + signing (version statement, own entry) + ` +
       `encodeAdvert; held-out validation measured apart, not included. Auditor = the version advert's ${peers + 1} signatures (signatureProblem, ` +
       `verifyByPeerId, keys cached) + the same learner.aggregate + sha256 + compare. Pulls and network time are not measured. ` +
-      `Bytes: received per round, summed over peers, each advert counted once per receiver; ${DEFAULT_AUDITORS} auditors each pull the ${peers - 1} deltas they lack.`,
+      `Bytes: received per round, summed over peers, each advert counted once per receiver; ${AUDITORS_DEFAULT} auditors each pull the ${peers - 1} deltas they lack.`,
     tables: [
       {
         title: 'CPU per round (median ms) and auditor / curator',
@@ -305,7 +305,7 @@ async function run({ smoke, log }: BenchOptions): Promise<BenchResult> {
       ...git,
       backend: backend.name,
       peers,
-      auditors: DEFAULT_AUDITORS,
+      auditors: AUDITORS_DEFAULT,
       reps,
       loadAverageStart,
       loadAverageEnd: loadavg().map((load) => round(load, 3)),
