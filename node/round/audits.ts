@@ -46,6 +46,9 @@ const RECENT_HEADS = 16;
 const MAX_REMEMBERED = 1024;
 /** A fraud advert about a version more than this many rounds behind the head is not checked. */
 const AUDIT_HORIZON_ROUNDS = 4;
+/** Proofs kept to show peers still on a fraudulent version, and the (peer, version) pairs shown. */
+const MAX_PROOFS = 64;
+const MAX_SHOWN = 4096;
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
   map.delete(key);
@@ -63,6 +66,10 @@ export class Audits {
   readonly #verdicts = new Map<Hash, 'holds' | 'fraud'>();
   /** Versions proven fraudulent, and versions built on them. */
   readonly #abandoned = new Map<Hash, true>();
+  /** Fraud adverts of versions we found fraudulent, by version hash. */
+  readonly #proofs = new Map<Hash, FraudAdvert>();
+  /** "peer version" pairs a proof was shown to. */
+  readonly #shown = new Map<string, true>();
 
   constructor(host: AuditHost) {
     this.#host = host;
@@ -138,11 +145,23 @@ export class Audits {
     remember(this.#verdicts, version.hash, 'fraud', MAX_REMEMBERED);
     remember(this.#abandoned, version.hash, true, MAX_REMEMBERED);
     this.#convict(curator, `its version ${version.hash.slice(0, 12)} (round ${version.round}) recomputes to ${event.recomputed.slice(0, 12)}, not to itself`, effects);
-    if (accusers.length === 0) {
-      const advert: FraudAdvert = { kind: 'fraud', task: this.#host.task, round: version.round, version, recomputed: event.recomputed, sentAt: event.now };
-      effects.push({ type: 'publish', advert });
-    }
+    const proof: FraudAdvert = { kind: 'fraud', task: this.#host.task, round: version.round, version, recomputed: event.recomputed, sentAt: event.now };
+    remember(this.#proofs, version.hash, proof, MAX_PROOFS);
+    if (accusers.length === 0) effects.push({ type: 'publish', advert: proof });
     this.#stepBackFrom(version, event.now, effects);
+  }
+
+  /**
+   * `peer` announces `head` as its head (presence): if we proved that version fraudulent, it
+   * missed the proof (it was away, or joined since) — publish it again, once per peer and version.
+   */
+  onPresence(peer: PeerIdString, head: Hash, now: number, effects: Effect[]): void {
+    const proof = this.#proofs.get(head);
+    const key = `${peer} ${head}`;
+    if (proof === undefined || peer === this.#host.self || this.#shown.has(key)) return;
+    remember(this.#shown, key, true, MAX_SHOWN);
+    effects.push({ type: 'log', level: 'info', message: `${peer} is still on version ${head.slice(0, 12)}, proven fraudulent: publishing the proof again` });
+    effects.push({ type: 'publish', advert: { ...proof, sentAt: now } });
   }
 
   #convict(peer: PeerIdString, why: string, effects: Effect[]): void {

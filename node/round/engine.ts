@@ -354,6 +354,7 @@ export class RoundEngine {
         this.#peers.addHolder(advert.head, from);
         this.#peers.vouch(advert.head, advert.round, from);
         this.#chain.onPresence(from, advert.round, advert.head, now, effects);
+        this.#audits.onPresence(from, advert.head, now, effects);
         break;
       case 'delta':
         this.#peers.raiseRound(from, advert.round - 1, now);

@@ -44,6 +44,25 @@ describe('audits and fraud proofs', () => {
     expect(redone.length).toBeGreaterThan(0);
   });
 
+  it('shows the proof again to a peer that restarts on the fraudulent version, which then steps back too', () => {
+    const world = new FakeFederation({ peers: 6, config: timing });
+    const liar = world.peers[2]!;
+    const late = world.peers[5]!;
+    world.liars.add(liar);
+    world.startAll();
+    const lieOf = (peer: string) => (world.adopted.get(peer) ?? []).find((h) => h.curator === liar);
+    world.runUntil(40_000, () => lieOf(late) !== undefined);
+    const lie = lieOf(late)!;
+    world.crash(late); // at once: before any proof reaches it
+    world.runUntil(world.now + 3_000);
+    world.start(late, lie); // restarted from its checkpoint, the lie, knowing no conviction
+    world.runUntil(world.now + 5_000);
+    expect(world.logs.some((l) => l.peer !== late && l.message.includes(`${late} is still on version ${lie.hash.slice(0, 12)}`))).toBe(true);
+    expect(world.logs.some((l) => l.peer === late && l.message.includes(`${liar} is proven dishonest`))).toBe(true);
+    expect(honestValue(world, late)).toBe(true);
+    expect(world.headOf(late)!.round).toBeGreaterThan(lie.round);
+  });
+
   it('convicts a peer that accuses an honest version, and keeps the version', () => {
     const world = new FakeFederation({ peers: 5, config: timing });
     world.startAll();
