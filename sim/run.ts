@@ -96,7 +96,10 @@ export interface SimRound {
   /** Of the first peer's head (in curator mode every peer's head); NaN in protocol-only runs. */
   readonly accuracy: number;
   readonly loss: number;
-  /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
+  /**
+   * Test accuracy of every peer's head for this round: in gossip mode the heads differ. With
+   * malicious curators, this and the fields above are of the honest peers' heads only.
+   */
   readonly peerAccuracy: { readonly min: number; readonly mean: number; readonly max: number };
   /**
    * Gossip-mode runs with attackers: `peerAccuracy` over the honest peers' heads only (in curator
@@ -230,6 +233,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
   const attackers = options.attackers ?? new Map();
   const learners = armedLearners(learning, peers, task, attackers);
+  const curatorLiars = [...attackers.values()].some(isCuratorAttack);
   const wireSize = learning.wireSize;
   const crashDraws = new Rng(options.seed).fork('curator-crash');
   /** Rounds whose crash was drawn, and whether it struck. */
@@ -318,7 +322,10 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       reported.add(round);
       const entry = adopted.get(round)!;
       adopted.delete(round);
-      const heads = [...entry.heads.values()];
+      // A malicious curator never convicts itself: it may hold its own forged version (or a merge
+      // of it) where every honest peer holds the redone one. Its head is not the federation's.
+      const counted = curatorLiars ? [...entry.heads].filter(([peer]) => !attackers.has(indexOf.get(peer)!)) : [...entry.heads];
+      const heads = (counted.length > 0 ? counted : [...entry.heads]).map(([, head]) => head);
       const head = heads[0]!;
       const quality = await learning.measure(
         heads.map(({ hash }) => hash),
@@ -348,7 +355,7 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
 
   // With malicious curators, a run goes on for two curator deadlines after its last round, so that
   // the audits of the last rounds conclude.
-  const drainMs = [...attackers.values()].some(isCuratorAttack) ? 2 * task.timing.curatorDeadlineMs : 0;
+  const drainMs = curatorLiars ? 2 * task.timing.curatorDeadlineMs : 0;
   let lastRoundAt: number | undefined;
   const finished = () => {
     if (task.stopping.rounds === undefined || (lastRoundAt === undefined && rounds.length < task.stopping.rounds)) return false;
