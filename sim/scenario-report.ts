@@ -127,7 +127,7 @@ function attackSummary(scenario: Scenario, run: AlgorithmRun, index: number) {
     attackers: run.attackers.map(({ peer, kind }) => ({ peer, kind })),
     attackerDeltasAggregated: line.attackerDeltasAggregated,
     ...(hasCuratorAttacks(scenario)
-      ? { abandonedRounds: run.abandonedRounds.map(({ round, hash, curator }) => ({ round, hash, curator: curator ?? null })), fraud: run.fraud?.tally ?? null }
+      ? { abandonedRounds: run.abandonedRounds.map(({ round, hash, curator, peerAccuracy }) => ({ round, hash, curator: curator ?? null, accuracy: peerAccuracy.mean })), fraud: run.fraud?.tally ?? null }
       : {}),
   };
 }
