@@ -26,8 +26,9 @@ import { modelLearning } from './peer/model-learning.ts';
 import { DeltaNorms } from './peer/delta-norms.ts';
 import { syntheticLearning, type SyntheticLearningOptions } from './peer/synthetic-learning.ts';
 import type { Overlay } from './topology/spec.ts';
-import { armedLearners } from './attack/arm.ts';
-import type { AttackPlan } from './attack/spec.ts';
+import { armedLearners, type ArmedLearner } from './attack/arm.ts';
+import { isCuratorAttack, type AttackPlan } from './attack/spec.ts';
+import { finalChain, tallyFraud, type FraudTally } from './attack/fraud-tally.ts';
 
 export { consensusDistanceOf } from './peer/model-learning.ts';
 
@@ -96,7 +97,10 @@ export interface SimRound {
   /** Of the first peer's head (in curator mode every peer's head); NaN in protocol-only runs. */
   readonly accuracy: number;
   readonly loss: number;
-  /** Test accuracy of every peer's head for this round: in gossip mode the heads differ. */
+  /**
+   * Test accuracy of every peer's head for this round: in gossip mode the heads differ. With
+   * malicious curators, this and the fields above are of the honest peers' heads only.
+   */
   readonly peerAccuracy: { readonly min: number; readonly mean: number; readonly max: number };
   /**
    * Gossip-mode runs with attackers: `peerAccuracy` over the honest peers' heads only (in curator
@@ -120,7 +124,15 @@ export interface SimRound {
 }
 
 export interface SimRun {
+  /** The rounds as they stand at the end, in the order they completed. */
   readonly rounds: readonly SimRound[];
+  /**
+   * Rounds reported and then abandoned: the peers stepped back over their versions (a fraud proof
+   * convicted the version's curator, or its ancestor's). A round redone after is in `rounds`.
+   */
+  readonly abandonedRounds: readonly SimRound[];
+  /** Curator mode: what became of the versions malicious curators forged (sim/attack/fraud-tally.ts). */
+  readonly fraud?: FraudTally;
   readonly peers: readonly string[];
   readonly events: number;
   readonly virtualMs: number;
@@ -166,7 +178,10 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   /** Per round not yet reported: the peers that adopted its version, and those that moved past it without (caught up over it). */
   const adopted = new Map<number, { heads: Map<string, Head>; passed: Set<string>; time: number }>();
   const rounds: SimRound[] = [];
+  const abandonedRounds: SimRound[] = [];
   const reported = new Set<number>();
+  /** The round of each peer's last adoption: a lower one is a step back (node/round/audits.ts). */
+  const lastAdopted = new Map<string, number>();
   let pendingReports: number[] = [];
   let onlineCount = 0;
 
@@ -179,9 +194,28 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     if (online.length > 0 && online.every((peer) => entry.heads.has(peer) || entry.passed.has(peer))) pendingReports.push(round);
   };
 
+  /**
+   * `peer` adopted a version of `round`. Below its last adoption, it stepped back over abandoned
+   * versions: their rounds, if reported, are abandoned and reported again once redone.
+   */
+  const noteStepBack = (peer: string, round: number) => {
+    const last = lastAdopted.get(peer);
+    lastAdopted.set(peer, round);
+    if (last === undefined || round >= last) return;
+    for (let r = round + 1; r <= last; r++) {
+      adopted.get(r)?.heads.delete(peer);
+      adopted.get(r)?.passed.delete(peer);
+      if (!reported.delete(r)) continue;
+      const at = rounds.findIndex((record) => record.round === r);
+      if (at >= 0) abandonedRounds.push(...rounds.splice(at, 1));
+    }
+  };
+
   const onEvent = (peer: string) => (event: PeerEvent) => {
     if (event.type === 'log') logs.push({ peer, level: event.level, message: event.message });
-    if (event.type !== 'adopted' || reported.has(event.head.round)) return;
+    if (event.type !== 'adopted') return;
+    noteStepBack(peer, event.head.round);
+    if (reported.has(event.head.round)) return;
     const entry = adopted.get(event.head.round) ?? { heads: new Map<string, Head>(), passed: new Set<string>(), time: 0 };
     entry.heads.set(peer, event.head);
     entry.passed.delete(peer);
@@ -202,7 +236,9 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
   const stores = peers.map((peer) => new MemoryStore(pool, task.id, peer));
   const attackers = options.attackers ?? new Map();
   const norms = learning.manifest === undefined ? undefined : new DeltaNorms();
-  const learners = armedLearners(learning, peers, task, attackers).map((learner, i) => (norms === undefined || attackers.has(i) ? learner : norms.watch(i, learner)));
+  // Honest peers' deltas are measured for the honest_delta_norm column; attackers keep their own hooks.
+  const learners: ArmedLearner[] = armedLearners(learning, peers, task, attackers).map((learner, i) => (norms === undefined || attackers.has(i) ? learner : norms.watch(i, learner)));
+  const curatorLiars = [...attackers.values()].some(isCuratorAttack);
   const wireSize = learning.wireSize;
   const crashDraws = new Rng(options.seed).fork('curator-crash');
   /** Rounds whose crash was drawn, and whether it struck. */
@@ -254,6 +290,8 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       },
       onEvent: onEvent(peer),
     });
+    const watch = learners[i]!.watch;
+    if (watch !== undefined) runtime.observe((trace) => trace.kind === 'effect' && watch(trace.effect));
     runtimes[i] = runtime;
     onlineCount++;
     await runtime.start();
@@ -273,6 +311,15 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     else network.partition(event.at, event.groups.map((group) => group.map((i) => peers[i]!)));
   }
 
+  const fraudOf = async () => {
+    const honest = peers.flatMap((peer, i) => (attackers.has(i) ? [] : [{ peer, store: stores[i]! }]));
+    const forged = new Set(learners.flatMap((learner) => [...(learner.forged ?? [])]));
+    const chains = await Promise.all(honest.map(({ store }) => finalChain(store)));
+    const adopted = new Set<string>();
+    for (const hash of forged) for (const { store } of honest) if ((await store.versions.get(hash)) !== undefined) adopted.add(hash);
+    return tallyFraud({ honest: honest.map(({ peer }) => peer), forged, adopted: (hash) => adopted.has(hash), logs, chains });
+  };
+
   const report = async () => {
     const due = pendingReports.sort((a, b) => a - b);
     pendingReports = [];
@@ -280,7 +327,10 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
       reported.add(round);
       const entry = adopted.get(round)!;
       adopted.delete(round);
-      const heads = [...entry.heads.values()];
+      // A malicious curator never convicts itself: it may hold its own forged version (or a merge
+      // of it) where every honest peer holds the redone one. Its head is not the federation's.
+      const counted = curatorLiars ? [...entry.heads].filter(([peer]) => !attackers.has(indexOf.get(peer)!)) : [...entry.heads];
+      const heads = (counted.length > 0 ? counted : [...entry.heads]).map(([, head]) => head);
       const head = heads[0]!;
       const quality = await learning.measure(
         heads.map(({ hash }) => hash),
@@ -309,6 +359,16 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
     }
   };
 
+  // With malicious curators, a run goes on for two curator deadlines after its last round, so that
+  // the audits of the last rounds conclude.
+  const drainMs = curatorLiars ? 2 * task.timing.curatorDeadlineMs : 0;
+  let lastRoundAt: number | undefined;
+  const finished = () => {
+    if (task.stopping.rounds === undefined || (lastRoundAt === undefined && rounds.length < task.stopping.rounds)) return false;
+    lastRoundAt ??= scheduler.now;
+    return scheduler.now >= lastRoundAt + drainMs;
+  };
+
   try {
     const churn = options.churn;
     for (const [i, peer] of peers.entries()) if (churn === undefined || churn.initiallyOnline(peer)) await launch(i);
@@ -328,9 +388,10 @@ export async function simulate(options: SimRunOptions): Promise<SimRun> {
         }
         if (pendingReports.length > 0) await report();
       },
-      stop: () => task.stopping.rounds !== undefined && rounds.length >= task.stopping.rounds,
+      stop: finished,
     });
-    return { rounds, peers, events: result.events, virtualMs: scheduler.now, logs };
+    const fraud = task.mode === 'curator' ? await fraudOf() : undefined;
+    return { rounds, abandonedRounds, ...(fraud === undefined ? {} : { fraud }), peers, events: result.events, virtualMs: scheduler.now, logs };
   } finally {
     await Promise.allSettled(runtimes.map((runtime) => runtime?.stop()));
     learning.dispose();

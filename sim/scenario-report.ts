@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../node/store/fs.ts';
 import type { AlgorithmRun } from './scenario-run.ts';
 import type { Scenario } from './scenario.ts';
 import { attackLine, hasAttacks, writeAttackReport } from './attack/report.ts';
+import { hasCuratorAttacks } from './attack/curator-report.ts';
 
 export const SCENARIO_COLUMNS = [
   'algorithm',
@@ -126,6 +127,9 @@ function attackSummary(scenario: Scenario, run: AlgorithmRun, index: number) {
     bestAccuracy: line.bestAccuracy,
     attackers: run.attackers.map(({ peer, kind }) => ({ peer, kind })),
     attackerDeltasAggregated: line.attackerDeltasAggregated,
+    ...(hasCuratorAttacks(scenario)
+      ? { abandonedRounds: run.abandonedRounds.map(({ round, hash, curator, peerAccuracy }) => ({ round, hash, curator: curator ?? null, accuracy: peerAccuracy.mean })), fraud: run.fraud?.tally ?? null }
+      : {}),
   };
 }
 

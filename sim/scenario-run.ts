@@ -21,6 +21,7 @@ import { sampleLatency } from './core/links.ts';
 import { latencyModel, type Algorithm, type Scenario, type ScenarioPartition, type ScenarioVariant } from './scenario.ts';
 import { buildTopology } from './topology/spec.ts';
 import { chooseAttackers } from './attack/spec.ts';
+import { fraudLogLines, type FraudLog, type FraudTally } from './attack/fraud-tally.ts';
 
 export class ScenarioRunError extends GossipflError {
   override name = 'ScenarioRunError';
@@ -31,6 +32,10 @@ export interface AlgorithmRun {
   readonly label: string;
   readonly algorithm: Algorithm;
   readonly rounds: readonly SimRound[];
+  /** Rounds reported, then abandoned when a fraud proof convicted their version's curator (curator mode). */
+  readonly abandonedRounds: readonly SimRound[];
+  /** Curator mode: the run's forged, convicted and abandoned versions, and the log lines they are read from. */
+  readonly fraud?: { readonly tally: FraudTally; readonly logs: readonly FraudLog[] };
   /** The line's hostile peers, by index, with their attacks' kinds; empty for a clean line. */
   readonly attackers: readonly { readonly index: number; readonly peer: string; readonly kind: string }[];
   /** Real seconds the run took. */
@@ -198,6 +203,8 @@ export async function runScenario(
     const started = performance.now();
     const onRound = (round: SimRound) => options.onRound?.(variant, round);
     let rounds: SimRound[];
+    let abandonedRounds: readonly SimRound[] = [];
+    let fraud: AlgorithmRun['fraud'];
     const plan = chooseAttackers(variant.attackers, scenario.peers, seed);
     const attackers = [...plan].sort(([a], [b]) => a - b).map(([index, attack]) => ({ index, peer: simPeerId(index), kind: attack.kind }));
     if (algorithm === 'fedavg') {
@@ -231,8 +238,10 @@ export async function runScenario(
         onRound,
       });
       rounds = [...run.rounds];
+      abandonedRounds = run.abandonedRounds;
+      if (run.fraud !== undefined) fraud = { tally: run.fraud, logs: fraudLogLines(run.logs).map(({ peer, message }) => ({ peer, message })) };
     }
-    runs.push({ label, algorithm, rounds, attackers, seconds: (performance.now() - started) / 1000 });
+    runs.push({ label, algorithm, rounds, abandonedRounds, ...(fraud === undefined ? {} : { fraud }), attackers, seconds: (performance.now() - started) / 1000 });
   }
   return runs;
 }

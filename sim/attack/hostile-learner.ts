@@ -2,8 +2,8 @@
  * A hostile peer's learner: the port a simulated peer trains through (RuntimeLearner), with
  * `train` returning a poisoned delta instead of the honest one. Everything else — the round
  * engine, the runtime, adverts, pulls — is the honest peer's own, so the attacker takes part
- * in rounds exactly as an honest member does (and curates honestly when elected: a malicious
- * curator is not modelled here). Its delta is a well-formed blob in the task's encoding, claims
+ * in rounds exactly as an honest member does (and curates honestly when elected: malicious
+ * curators are sim/attack/lying-curator.ts). Its delta is a well-formed blob in the task's encoding, claims
  * the attacker's own sample count and, when the task bounds delta norms (`maxDeltaNorm`), is
  * scaled to stay within the bound: the poisoning is what validation cannot see. In gossip mode,
  * where peers send models, sign-flip poisons the trained model instead (`signFlippedModel`).
@@ -14,14 +14,17 @@ import { Rng } from '../../node/learn/rng.ts';
 import { decodeWeights, encodeWeights, parameterCount, type WeightsEncoding, type WeightsManifest } from '../../node/learn/weights/index.ts';
 import { alieDelta, clipToNorm, gaussianDelta, ipmDelta, signFlipped, staleDelta } from './deltas.ts';
 import { withTrain, type HonestDeltas } from './honest-deltas.ts';
-import type { ResolvedAttack } from './spec.ts';
+import type { CuratorAttack, ResolvedAttack } from './spec.ts';
 import type { TrainMetrics } from '../../protocols/messages.ts';
 
 /** Bounded deltas are scaled to this share of the bound, so that int8 rounding cannot push them over it. */
 const UNDER_BOUND = 0.99;
 
+/** The attacks on deltas (and gossip models): every attack but a malicious curator's. */
+export type DeltaAttack = Exclude<ResolvedAttack, CuratorAttack>;
+
 export interface HostileInit {
-  readonly attack: ResolvedAttack;
+  readonly attack: DeltaAttack;
   /** The attacker's own learner: on its data, or on its data with flipped labels for `label-flip`. */
   readonly own: RuntimeLearner;
   /** Rows the attacker holds: the sample count its adverts claim. */

@@ -3,7 +3,8 @@
  * per line: its attack, its aggregation strategy, its final and best accuracy, its attackers and
  * how many of their deltas were aggregated), `attacks.md` (final accuracy as a table, attack ×
  * strategy, with the gap to the clean line of the same strategy), and one plot per strategy,
- * `accuracy-<strategy>.svg`, with a line per attack. Per-round accuracy is in rounds.csv.
+ * `accuracy-<strategy>.svg`, with a line per attack. Per-round accuracy is in rounds.csv. With
+ * malicious curators, also their report (sim/attack/curator-report.ts).
  */
 import { join } from 'node:path';
 import { toCsv } from '../../node/report/csv.ts';
@@ -12,6 +13,7 @@ import { writeFileAtomic } from '../../node/store/fs.ts';
 import type { AlgorithmRun } from '../scenario-run.ts';
 import type { Scenario, ScenarioVariant } from '../scenario.ts';
 import { attackLabel } from './spec.ts';
+import { hasCuratorAttacks, writeCuratorReport } from './curator-report.ts';
 
 export const ATTACK_COLUMNS = ['line', 'attack', 'aggregation', 'rounds', 'final_accuracy', 'best_accuracy', 'attackers', 'attacker_deltas_aggregated', 'attacker_deltas_possible'] as const;
 
@@ -94,5 +96,6 @@ export async function writeAttackReport(dir: string, scenario: Scenario, runs: r
     await writeFileAtomic(file, lineChart({ title: `${scenario.name}, ${strategy}: test accuracy by round under each attack`, xLabel: 'round', yLabel: 'test accuracy (mean over peers)', series, yRange: [0, 1] }));
     written.push(file);
   }
+  if (hasCuratorAttacks(scenario)) written.push(...(await writeCuratorReport(dir, scenario, runs)));
   return written;
 }

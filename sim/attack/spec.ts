@@ -7,11 +7,18 @@
 import { Rng } from '../../node/learn/rng.ts';
 import { alieZ } from './deltas.ts';
 
-export const ATTACK_KINDS = ['sign-flip', 'label-flip', 'alie', 'ipm', 'mimic', 'gaussian', 'free-rider'] as const;
+export const ATTACK_KINDS = ['sign-flip', 'label-flip', 'alie', 'ipm', 'mimic', 'gaussian', 'free-rider', 'wrong-sum', 'drop-contributions'] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
-/** Defaults of the attacks' parameters. */
-export const ATTACK_DEFAULTS = { signFlipScale: 1, ipmEpsilon: 0.1, gaussianSigma: 0.01, freeRiderDelta: 'zero' } as const;
+/** The attacks of a malicious curator: it trains honestly and lies in the versions it curates. */
+export const CURATOR_ATTACKS = ['wrong-sum', 'drop-contributions'] as const;
+
+/**
+ * Defaults of the attacks' parameters. wrong-sum's −1 undoes the round: the forged version is as
+ * far from its parent as the honest one, so it passes any check of a version's size or values,
+ * and it does real harm (the federation unlearns a round) — only recomputing it tells.
+ */
+export const ATTACK_DEFAULTS = { signFlipScale: 1, ipmEpsilon: 0.1, gaussianSigma: 0.01, freeRiderDelta: 'zero', wrongSumScale: -1 } as const;
 
 export const FREE_RIDER_DELTAS = ['zero', 'stale'] as const;
 
@@ -29,6 +36,12 @@ export const FREE_RIDER_DELTAS = ['zero', 'stale'] as const;
  * - `gaussian { sigma }`: every coordinate from N(0, σ²) (default σ = 0.01).
  * - `free-rider { delta }`: trains nothing; `zero` sends a zero delta, `stale` the federation's
  *   previous step (its base minus the base before it).
+ * - `wrong-sum { scale }` (a malicious curator): when it curates, its version is
+ *   parent + scale·(honest aggregate − parent) (default scale −1), listing every contribution.
+ * - `drop-contributions` (a malicious curator): when it curates, its version aggregates only its
+ *   own delta (the first offered one, in sender order, when it sent none) but lists every one.
+ * Malicious curators train and audit honestly (sim/attack/lying-curator.ts); only sim/run.ts's
+ * curator mode models them.
  * ALIE, IPM and mimic are omniscient: they see the deltas the honest peers of the round's cohort
  * compute from the same base (sim/attack/honest-deltas.ts).
  */
@@ -39,7 +52,15 @@ export type Attack =
   | { readonly kind: 'ipm'; readonly epsilon: number }
   | { readonly kind: 'mimic'; readonly target: number | null }
   | { readonly kind: 'gaussian'; readonly sigma: number }
-  | { readonly kind: 'free-rider'; readonly delta: (typeof FREE_RIDER_DELTAS)[number] };
+  | { readonly kind: 'free-rider'; readonly delta: (typeof FREE_RIDER_DELTAS)[number] }
+  | { readonly kind: 'wrong-sum'; readonly scale: number }
+  | { readonly kind: 'drop-contributions' };
+
+export type CuratorAttack = Extract<Attack, { kind: (typeof CURATOR_ATTACKS)[number] }>;
+
+export function isCuratorAttack(attack: { readonly kind: string }): attack is CuratorAttack {
+  return (CURATOR_ATTACKS as readonly string[]).includes(attack.kind);
+}
 
 /** A share of the peers that all run one attack. */
 export type AttackerGroup = Attack & {

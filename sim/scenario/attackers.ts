@@ -15,6 +15,8 @@ const PARAMETERS: Readonly<Record<AttackKind, readonly string[]>> = {
   mimic: ['target'],
   gaussian: ['sigma'],
   'free-rider': ['delta'],
+  'wrong-sum': ['scale'],
+  'drop-contributions': [],
 };
 
 const POSITIVE = { above: 0, expected: 'a positive number' } as const;
@@ -76,6 +78,16 @@ function readGroup(value: unknown, path: string, problems: Problems, peers: numb
         }
         return { kind: attack, delta: delta as (typeof FREE_RIDER_DELTAS)[number], fraction: f, ...named };
       }
+      case 'wrong-sum': {
+        const scale = numberField(value, 'scale', path, problems, { expected: 'a finite number other than 1' }, ATTACK_DEFAULTS.wrongSumScale);
+        if (scale === 1) {
+          problems.add(join(path, 'scale'), 'is 1, which makes the honest version: give another factor (default −1 undoes the round, 10 overshoots it)');
+          return undefined;
+        }
+        return scale === undefined ? undefined : { kind: attack, scale, fraction: f, ...named };
+      }
+      case 'drop-contributions':
+        return { kind: attack, fraction: f, ...named };
       default: {
         const unknown: never = attack;
         return unknown;

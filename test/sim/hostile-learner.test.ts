@@ -4,8 +4,7 @@ import type { TrainedDelta } from '../../node/peer/learner.ts';
 import type { RuntimeLearner } from '../../node/peer/runtime.ts';
 import { inCohort } from '../../node/round/election.ts';
 import { blobHash, HonestDeltas } from '../../sim/attack/honest-deltas.ts';
-import { hostileLearner, type HostileInit } from '../../sim/attack/hostile-learner.ts';
-import type { ResolvedAttack } from '../../sim/attack/spec.ts';
+import { hostileLearner, type DeltaAttack, type HostileInit } from '../../sim/attack/hostile-learner.ts';
 import { armedLearners } from '../../sim/attack/arm.ts';
 import type { SimLearning } from '../../sim/peer/learning.ts';
 import { testTask } from '../federation/helpers.ts';
@@ -44,7 +43,7 @@ const HONEST = [
 ];
 
 /** Peers 0–2 honest with the deltas above, peer 3 attacking with `attack` (its own training gives `own`). */
-function federation(attack: ResolvedAttack, options: { own?: number[]; maxDeltaNorm?: number } = {}) {
+function federation(attack: DeltaAttack, options: { own?: number[]; maxDeltaNorm?: number } = {}) {
   const board = new HonestDeltas(ids, 1);
   const honest = HONEST.map((delta, i) => {
     const inner = fixedLearner(delta);

@@ -47,7 +47,7 @@ describe('scenario attackers', () => {
 
   it('names the field of every problem', () => {
     expect(problemsOf(`${BASE}attackers: { fraction: 0.2, kind: sign-flp }\nalgorithms: [curator]\n`)).toEqual([
-      'attackers.kind: must be one of sign-flip, label-flip, alie, ipm, mimic, gaussian, free-rider, got "sign-flp" (did you mean "sign-flip"?)',
+      'attackers.kind: must be one of sign-flip, label-flip, alie, ipm, mimic, gaussian, free-rider, wrong-sum, drop-contributions, got "sign-flp" (did you mean "sign-flip"?)',
     ]);
     expect(problemsOf(`${BASE}attackers: { fraction: 0.01, kind: ipm, epsilon: -1, z: 2 }\nalgorithms: [curator]\n`)).toEqual([
       'attackers: unknown field "z" (known fields: fraction, kind, label, epsilon)',
@@ -62,6 +62,25 @@ describe('scenario attackers', () => {
       expect.stringMatching(new RegExp(`^attackers\\.target: is peer ${attackers[0]}, an attacker with seed 1 `)),
     ]);
     expect(problemsOf(`${BASE}attackers: { fraction: 0.2, kind: free-rider, delta: old }\nalgorithms: [curator]\n`)).toEqual(['attackers.delta: must be one of zero, stale, got "old"']);
+  });
+
+  it('reads the malicious curators: wrong-sum with its scale (default −1), drop-contributions without parameters', () => {
+    expect(parseScenario(`${BASE}attackers: { fraction: 0.2, kind: wrong-sum }\nalgorithms: [curator]\n`, 'a.yaml').attackers).toEqual([{ kind: 'wrong-sum', scale: -1, fraction: 0.2 }]);
+    expect(parseScenario(`${BASE}attackers: { fraction: 0.2, kind: wrong-sum, scale: 10 }\nalgorithms: [curator]\n`, 'a.yaml').attackers).toEqual([{ kind: 'wrong-sum', scale: 10, fraction: 0.2 }]);
+    expect(parseScenario(`${BASE}attackers: { fraction: 0.2, kind: drop-contributions }\nalgorithms: [curator]\n`, 'a.yaml').attackers).toEqual([{ kind: 'drop-contributions', fraction: 0.2 }]);
+  });
+
+  it('refuses a malicious curator\'s bad parameters, naming the field', () => {
+    expect(problemsOf(`${BASE}attackers: { fraction: 0.2, kind: wrong-sum, scale: 1 }\nalgorithms: [curator]\n`)).toEqual([
+      'attackers.scale: is 1, which makes the honest version: give another factor (default −1 undoes the round, 10 overshoots it)',
+    ]);
+    expect(problemsOf(`${BASE}attackers: { fraction: 0.2, kind: wrong-sum, scale: big }\nalgorithms: [curator]\n`)).toEqual(['attackers.scale: must be a finite number other than 1, got "big"']);
+    expect(problemsOf(`${BASE}attackers: { fraction: 0.2, kind: drop-contributions, scale: 2 }\nalgorithms: [curator]\n`)).toEqual([
+      'attackers: unknown field "scale" (known fields: fraction, kind, label)',
+    ]);
+    expect(problemsOf(`${BASE}attackers: { fraction: 0.2, kind: wrong-sum }\nalgorithms: [gossip]\n`)).toEqual([
+      'attackers: hostile peers run in the curator algorithm only, not gossip (line "gossip")',
+    ]);
   });
 
   it('runs hostile peers in curator lines only, never protocol-only', () => {
