@@ -155,7 +155,7 @@ export class RoundEngine {
 
   /**
    * Live peers expected to train the current round: in its cohort, not serving a penalty, not
-   * known to have missed the last round they were expected in (a member that is live but does
+   * convicted (§7.15: it follows its own chain), not known to have missed the last round they were expected in (a member that is live but does
    * not deliver is not waited for until it sends a delta again), and not known to be more than
    * one round behind (one round behind, a peer has just not seen the new version yet; further
    * behind, it is catching up and will not deliver in time). Only a round announced since this
@@ -172,7 +172,7 @@ export class RoundEngine {
       return announced !== undefined && announced < head.round - 1;
     };
     return this.livePeers(now).filter(
-      (peer) => election.inCohort(peer) && !this.#peers.isPenalised(peer, round) && !this.#peers.isUnreliable(peer) && !behind(peer),
+      (peer) => election.inCohort(peer) && !this.#peers.isPenalised(peer, round) && !this.#peers.isUnreliable(peer) && !this.#peers.isConvicted(peer) && !behind(peer),
     );
   }
 
@@ -309,6 +309,8 @@ export class RoundEngine {
       this.#finished = true;
       return;
     }
+    // Stepping back from a fraudulent last version (§7.15) reopens its round.
+    this.#finished = false;
     if (this.#currentElection().inCohort(this.config.self) && !this.#training) {
       this.#training = true;
       effects.push({ type: 'train', round, base: head.hash });

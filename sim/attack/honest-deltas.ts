@@ -37,6 +37,7 @@ export function withTrain(learner: RuntimeLearner, train: RuntimeLearner['train'
     aggregate: (base, offered) => learner.aggregate(base, offered),
     applyPatch: (parent, patch) => learner.applyPatch(parent, patch),
     merge: (leaves, round) => learner.merge(leaves, round),
+    ...(learner.screenUpdates === undefined ? {} : { screenUpdates: (base: Uint8Array, offered: Parameters<NonNullable<RuntimeLearner['screenUpdates']>>[1]) => learner.screenUpdates!(base, offered) }),
   };
 }
 

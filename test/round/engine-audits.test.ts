@@ -63,6 +63,25 @@ describe('audits and fraud proofs', () => {
     expect(world.headOf(late)!.round).toBeGreaterThan(lie.round);
   });
 
+  it('reopens the last round when its version is proven fraudulent, and finishes on an honest one', () => {
+    const run = (maxRounds?: number) => {
+      const world = new FakeFederation({ peers: 6, config: { ...timing, ...(maxRounds === undefined ? {} : { maxRounds }) } });
+      world.liars.add(world.peers[2]!);
+      world.startAll();
+      world.runUntil(40_000);
+      return world;
+    };
+    // The same world runs the same way up to its last round: find the liar's first forged round, then stop there.
+    const lastRound = run().versions.find((v) => v.advert.curator === 'peer-02')!.advert.round;
+    const world = run(lastRound);
+    for (const peer of world.peers.filter((p) => p !== 'peer-02')) {
+      const head = world.headOf(peer)!;
+      expect(head.round, peer).toBe(lastRound);
+      expect(head.curator, peer).not.toBe('peer-02');
+      expect(honestValue(world, peer), peer).toBe(true);
+    }
+  });
+
   it('convicts a peer that accuses an honest version, and keeps the version', () => {
     const world = new FakeFederation({ peers: 5, config: timing });
     world.startAll();
