@@ -3,29 +3,21 @@
  * learner, store and transport, and feeds the results back. The same runtime runs in a real
  * peer (libp2p transport, system clock) and in the simulator (virtual ones).
  */
-import type { Contributor, Hash } from '../../protocols/messages.ts';
+import type { Hash } from '../../protocols/messages.ts';
 import type { GossipEngine } from '../round/gossip-engine.ts';
 import type { RoundEngine } from '../round/engine.ts';
-import type { Effect, EngineEvent, Head, RejectedDelta, TimerName, VersionPatch } from '../round/events.ts';
+import type { Effect, EngineEvent, Head, TimerName, VersionPatch } from '../round/events.ts';
 import type { Clock, Transport } from '../round/ports.ts';
 import { hashBytes } from '../store/blobs.ts';
-import type { BlobStore, CheckpointStore, VersionStore } from '../store/index.ts';
-import { pullDeltas, type LatePull } from './delta-pulls.ts';
-import type { Learner, OfferedDelta } from './learner.ts';
+import type { BlobStore, CheckpointStore, ConvictionStore, VersionStore } from '../store/index.ts';
+import { aggregateDeltas, NoValidDeltaError, recomputeVersion, type WorkContext } from './aggregation-work.ts';
+import type { LatePull } from './delta-pulls.ts';
+import type { Learner } from './learner.ts';
 import { InvalidVersionError } from './version-blob.ts';
 
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 const fromHex = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
 
-/** An aggregation found no delta it could use; `rejected` says why for each. */
-class NoValidDeltaError extends Error {
-  override name = 'NoValidDeltaError';
-  readonly rejected: readonly RejectedDelta[];
-  constructor(message: string, rejected: readonly RejectedDelta[]) {
-    super(message);
-    this.rejected = rejected;
-  }
-}
 
 /**
  * What the runtime needs of a peer's store: the on-disk TaskStore of a real peer, or an
@@ -38,6 +30,7 @@ export interface RuntimeStore {
   readonly blobs: Pick<BlobStore, 'get' | 'has' | 'put'>;
   readonly versions: Pick<VersionStore, 'get' | 'record'>;
   readonly checkpoint: Pick<CheckpointStore, 'load' | 'save' | 'verify'>;
+  readonly convictions: Pick<ConvictionStore, 'load' | 'add'>;
 }
 
 /** What the runtime needs of the learner: a peer's own, or one sharing a model in the simulator. */
@@ -103,6 +96,20 @@ export class PeerRuntime {
     this.#init.onEvent?.(event);
   }
 
+  /** What the aggregation work (aggregation-work.ts) needs of this runtime. */
+  get #work(): WorkContext {
+    const { learner, store, clock, fetchTimeoutMs } = this.#init;
+    return {
+      learner,
+      store,
+      clock,
+      fetchTimeoutMs,
+      blob: (hash, holders, options) => this.#blob(hash, holders, options),
+      emit: (event) => this.#emit(event),
+      observe: (trace) => this.#observer?.(trace),
+    };
+  }
+
   /**
    * Hands `observer` what the runtime does as it happens (see RuntimeTrace), for benchmarks and
    * diagnostics; observing changes nothing, and the observer must not throw. One observer at a
@@ -118,7 +125,9 @@ export class PeerRuntime {
     const head = (await this.#resume()) ?? (await this.#genesis());
     await transport.serve((hash) => store.blobs.get(hash));
     this.#unsubscribe = transport.onAdvert(({ from, advert }) => this.#dispatch({ type: 'advert', now: this.#init.clock.now(), from, advert }));
-    this.#dispatch({ type: 'start', now: this.#init.clock.now(), head });
+    const convicted = (await store.convictions.load()).map((c) => c.peer);
+    if (convicted.length > 0) this.#emit({ type: 'log', level: 'info', message: `${convicted.length} peer(s) convicted by fraud proofs before the restart never curate: ${convicted.join(', ')}` });
+    this.#dispatch({ type: 'start', now: this.#init.clock.now(), head, convicted });
     return head;
   }
 
@@ -337,50 +346,10 @@ export class PeerRuntime {
         let late: readonly LatePull[] = [];
         this.#background(
           effect,
-          async () => {
-            const base = await this.#blob(effect.base, []);
-            const pulls = await pullDeltas(effect.deltas, {
-              clock,
-              graceMs: effect.graceMs,
-              isHeld: (hash) => store.blobs.has(hash),
-              // Half the limit: an aggregator (a standby, say) must be done before the next slot opens.
-              pull: ({ advert, holders }) => this.#blob(advert.delta, holders, { timeoutMs: this.#init.fetchTimeoutMs / 2, expectedBytes: advert.bytes }),
-            });
-            late = pulls.late;
-            const rejected = [...pulls.rejected];
-            const offered: OfferedDelta[] = pulls.pulled.map(({ offer, blob }) => ({ from: offer.from, blob, samples: offer.advert.samples }));
-            this.#observer?.({ kind: 'pulled', round: effect.round, deltas: offered.length });
-            offered.sort((a, b) => (a.from < b.from ? -1 : 1));
-            // Update evaluation (optional, PROTOCOL §7.8): a left-out delta is logged, not penalised.
-            const screened = learner.screenUpdates === undefined ? { kept: offered, dropped: [] } : await learner.screenUpdates(base, offered);
-            for (const d of screened.dropped) this.#emit({ type: 'rejected', round: effect.round, peer: d.from, reason: d.reason });
-            const result = learner.aggregate(base, screened.kept);
-            const advertOf = new Map(effect.deltas.map(({ from, advert }) => [from, advert]));
-            for (const r of result.rejected) rejected.push({ peer: r.from, delta: advertOf.get(r.from)?.delta ?? '', reason: r.reason });
-            for (const r of rejected) this.#emit({ type: 'rejected', round: effect.round, peer: r.peer, reason: r.reason });
-            // Each contribution carries its trainer's signature from its advert (ours is signed as the version is published).
-            const contributors: Contributor[] = result.accepted.map((d) => {
-              const { delta, signature } = advertOf.get(d.from)!;
-              return { peer: d.from, delta, samples: d.samples, ...(signature === undefined ? {} : { signature }) };
-            });
-            if (contributors.length === 0) throw new NoValidDeltaError(`no valid delta among ${effect.deltas.length}`, rejected);
-            const version = await store.blobs.put(result.blob);
-            const patch = result.patch === undefined ? undefined : await store.blobs.put(result.patch);
-            const metrics = await learner.validate(result.blob);
-            return {
-              type: 'aggregated',
-              now: now(),
-              round: effect.round,
-              base: effect.base,
-              version,
-              bytes: result.blob.byteLength,
-              contributors,
-              rejected,
-              late: late.map(({ peer, delta, reason }) => ({ peer, delta, reason })),
-              ...(metrics === undefined ? {} : { metrics }),
-              ...(patch === undefined ? {} : { patch }),
-            };
-          },
+          () =>
+            aggregateDeltas(effect, this.#work, (pulls) => {
+              late = pulls;
+            }),
           (reason, error) => ({
             type: 'aggregate-failed',
             now: now(),
@@ -425,18 +394,7 @@ export class PeerRuntime {
       case 'audit':
         this.#background(
           effect,
-          async () => {
-            const { version, holders } = effect.audit;
-            // Off the round's critical path: twice the usual time. Each delta from its trainer
-            // first, then from the curator and accusers (who pulled it).
-            const timeoutMs = 2 * this.#init.fetchTimeoutMs;
-            const parent = await this.#blob(version.parent, holders, { timeoutMs });
-            const offered: OfferedDelta[] = await Promise.all(
-              version.contributors.map(async (c) => ({ from: c.peer, blob: await this.#blob(c.delta, [c.peer, ...holders.filter((h) => h !== c.peer)], { timeoutMs }), samples: c.samples })),
-            );
-            const result = learner.aggregate(parent, offered);
-            return { type: 'audited', now: now(), audit: effect.audit, recomputed: hashBytes(result.blob) };
-          },
+          () => recomputeVersion(effect, this.#work),
           (reason) => ({ type: 'audited', now: now(), audit: effect.audit, failure: reason }),
         );
         break;
@@ -469,6 +427,14 @@ export class PeerRuntime {
       case 'log':
         this.#emit({ type: 'log', level: effect.level, message: effect.message });
         break;
+      case 'convicted': {
+        const recorded = store.convictions.add({ peer: effect.peer, reason: effect.reason, at: now() }).catch((error: unknown) => {
+          this.#emit({ type: 'log', level: 'warn', message: `could not record the conviction of ${effect.peer}: ${(error as Error).message}` });
+        });
+        this.#inFlight.add(recorded);
+        void recorded.finally(() => this.#inFlight.delete(recorded));
+        break;
+      }
       case 'finished':
         this.#emit({ type: 'finished', head: effect.head });
         break;

@@ -168,6 +168,7 @@ export class Audits {
     if (peer === this.#host.self || this.#host.peers.isConvicted(peer)) return;
     this.#host.peers.convict(peer);
     effects.push({ type: 'log', level: 'warn', message: `${peer} is proven dishonest and never curates again: ${why}` });
+    effects.push({ type: 'convicted', peer, reason: why });
   }
 
   /** If the head is `version`, a merge of it, or built on either, steps back to `version`'s parent. */

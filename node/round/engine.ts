@@ -186,6 +186,7 @@ export class RoundEngine {
     switch (event.type) {
       case 'start':
         this.#startedAt = event.now;
+        for (const peer of event.convicted ?? []) this.#peers.convict(peer);
         effects.push({ type: 'set-timer', timer: 'presence', delayMs: 0 });
         this.#adopt(event.head, event.now, effects, false);
         break;

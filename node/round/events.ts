@@ -74,7 +74,8 @@ export interface AuditCase {
 }
 
 export type EngineEvent =
-  | { readonly type: 'start'; readonly now: number; readonly head: Head }
+  /** `convicted`: peers convicted by fraud proofs before a restart (kept by the store). */
+  | { readonly type: 'start'; readonly now: number; readonly head: Head; readonly convicted?: readonly PeerIdString[] }
   | { readonly type: 'advert'; readonly now: number; readonly from: PeerIdString; readonly advert: Advert }
   | { readonly type: 'timer'; readonly now: number; readonly timer: TimerName }
   | {
@@ -172,5 +173,7 @@ export type Effect =
   | { readonly type: 'set-timer'; readonly timer: TimerName; readonly delayMs: number }
   | { readonly type: 'cancel-timer'; readonly timer: TimerName }
   | { readonly type: 'log'; readonly level: 'info' | 'warn'; readonly message: string }
+  /** `peer` is proven dishonest (§7.15): record it, so that it stays convicted after a restart. */
+  | { readonly type: 'convicted'; readonly peer: PeerIdString; readonly reason: string }
   /** The stopping rule's round limit is reached; the peer keeps serving but trains no more. */
   | { readonly type: 'finished'; readonly head: Head };

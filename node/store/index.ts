@@ -6,6 +6,7 @@
  *   versions/<hash>.json    one record per version
  *   checkpoint.json         the latest accepted version and round
  *   checkpoint.prev.json    the checkpoint before it (fallback when the current one is corrupt)
+ *   convictions.json        peers convicted by a fraud proof (never curate again)
  *   corrupt/                files that failed verification, moved aside (never served, never deleted)
  *
  * Every file is written atomically (temporary file, fsync, rename), so a peer killed at any instant
@@ -15,6 +16,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BlobStore } from './blobs.ts';
 import { CheckpointStore } from './checkpoint.ts';
+import { ConvictionStore } from './convictions.ts';
 import { StoreError } from './errors.ts';
 import { consoleWarning, removeTempFiles, type WarningSink } from './fs.ts';
 import { acquireLock, LOCK_FILE } from './lock.ts';
@@ -22,6 +24,7 @@ import { VersionStore } from './versions.ts';
 
 export { BlobStore, assertHash, hashBytes, isHash, type PruneResult } from './blobs.ts';
 export { CheckpointCorruptionError, CheckpointStore, type Checkpoint, type CheckpointVerification } from './checkpoint.ts';
+export { ConvictionStore, type Conviction } from './convictions.ts';
 export {
   InvalidHashError,
   StoreConflictError,
@@ -48,6 +51,8 @@ export interface TaskStore {
   readonly blobs: BlobStore;
   readonly versions: VersionStore;
   readonly checkpoint: CheckpointStore;
+  /** Peers convicted by a fraud proof (PROTOCOL §7.15), kept across restarts. */
+  readonly convictions: ConvictionStore;
   /** Temporary files a crash left behind, removed when the store was opened. */
   readonly removedTempFiles: number;
   /** Releases the lock. Idempotent. The stores must not be used afterwards. */
@@ -81,6 +86,7 @@ export async function openTaskStore(dataDir: string, taskId: string, options: Op
     const blobs = new BlobStore({ dir: blobsDir, corruptDir, onWarning: warn });
     const versions = new VersionStore({ dir: versionsDir, corruptDir });
     const checkpoint = new CheckpointStore({ dir, task: taskId, corruptDir, blobs, versions, onWarning: warn });
+    const convictions = new ConvictionStore({ dir, corruptDir, onWarning: warn });
     // Only now, holding the lock, is no other process writing here: temporary files are leftovers.
     const removed =
       (await removeTempFiles(dir, `.${LOCK_FILE}`)).length + (await removeTempFiles(versionsDir)).length + (await blobs.removeTempFiles());
@@ -92,6 +98,7 @@ export async function openTaskStore(dataDir: string, taskId: string, options: Op
       blobs,
       versions,
       checkpoint,
+      convictions,
       removedTempFiles: removed,
       async close() {
         if (closed) return;

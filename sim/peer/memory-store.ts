@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from '../../protocols/messages.ts';
 import type { RuntimeStore } from '../../node/peer/runtime.ts';
-import type { Checkpoint, CheckpointVerification, VersionRecord } from '../../node/store/index.ts';
+import type { Checkpoint, CheckpointVerification, Conviction, VersionRecord } from '../../node/store/index.ts';
 
 /** Blob bytes by hash, shared by every simulated peer, with a count of holders to free them. */
 export class BlobPool {
@@ -65,6 +65,7 @@ export class MemoryStore implements RuntimeStore {
   readonly #pool: BlobPool;
   readonly #held = new Set<Hash>();
   readonly #records = new Map<Hash, VersionRecord>();
+  readonly #convictions: Conviction[] = [];
   #checkpoint: Checkpoint | undefined;
 
   constructor(pool: BlobPool, taskId: string, peer: string) {
@@ -87,6 +88,14 @@ export class MemoryStore implements RuntimeStore {
       if (!this.#pool.addExisting(hash)) this.#pool.add(bytes);
       this.#held.add(hash);
       return hash;
+    },
+  };
+
+  /** Convictions outlive a simulated restart, as the on-disk store's do. */
+  readonly convictions = {
+    load: async (): Promise<readonly Conviction[]> => [...this.#convictions],
+    add: async (conviction: Conviction): Promise<void> => {
+      if (!this.#convictions.some((c) => c.peer === conviction.peer)) this.#convictions.push(conviction);
     },
   };
 

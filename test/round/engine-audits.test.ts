@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FraudAdvert } from '../../protocols/messages.ts';
+import type { RoundEngine } from '../../node/round/engine.ts';
 import { FakeFederation } from './fake-federation.ts';
 
 const timing = { collectionWindowMs: 1000, curatorDeadlineMs: 2000, presenceIntervalMs: 200, peerTimeoutMs: 1000 };
@@ -80,6 +81,25 @@ describe('audits and fraud proofs', () => {
       expect(head.curator, peer).not.toBe('peer-02');
       expect(honestValue(world, peer), peer).toBe(true);
     }
+  });
+
+  it('records each conviction for the store, and a restarted engine given them neither waits for nor ranks the convicted', () => {
+    const world = new FakeFederation({ peers: 6, config: timing });
+    const liar = world.peers[2]!;
+    world.liars.add(liar);
+    world.startAll();
+    world.runUntil(20_000);
+    const honest = world.peers.filter((p) => p !== liar);
+    expect(new Set(world.convictions.filter((c) => c.convicted === liar).map((c) => c.peer))).toEqual(new Set(honest));
+    // Restarted from its head with the convictions its store kept: the liar is live but never expected or ranked.
+    const peer = honest[0]!;
+    world.crash(peer);
+    world.start(peer, world.headOf(peer)!, [liar]);
+    world.runUntil(world.now + 5_000);
+    const engine = world.engines.get(peer) as RoundEngine;
+    expect(engine.livePeers(world.now)).toContain(liar);
+    expect(engine.expected(world.now)).not.toContain(liar);
+    expect((world.adopted.get(peer) ?? []).filter((h) => h.curator === liar && h.round > world.headOf(peer)!.round - 5)).toEqual([]);
   });
 
   it('convicts a peer that accuses an honest version, and keeps the version', () => {

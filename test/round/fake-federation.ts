@@ -46,6 +46,8 @@ export class FakeFederation {
   readonly lazy = new Set<PeerIdString>();
   /** Curators whose versions do not recompute (a wrong aggregate under their signature). */
   readonly liars = new Set<PeerIdString>();
+  /** Every conviction recorded: by whom, of whom. */
+  readonly convictions: { peer: PeerIdString; convicted: PeerIdString }[] = [];
   /** Every audit carried out: by whom, of which version, on whose accusation. */
   readonly audits: { peer: PeerIdString; version: Hash; accusers: readonly PeerIdString[] }[] = [];
   /** Pairs that cannot reach each other ("a|b"). */
@@ -82,8 +84,8 @@ export class FakeFederation {
     };
   }
 
-  /** Starts a peer from a head (genesis by default). */
-  start(peer: PeerIdString, head: Head = this.genesis): void {
+  /** Starts a peer from a head (genesis by default), knowing the convictions its store kept, if any. */
+  start(peer: PeerIdString, head: Head = this.genesis, convicted: readonly PeerIdString[] = []): void {
     const config = this.configFor(peer);
     const engine =
       this.#options.mode === 'gossip'
@@ -92,7 +94,7 @@ export class FakeFederation {
     this.engines.set(peer, engine);
     this.#hold(head.hash, peer);
     this.down.delete(peer);
-    this.#deliver(peer, { type: 'start', now: this.now, head });
+    this.#deliver(peer, { type: 'start', now: this.now, head, convicted });
   }
 
   startAll(): void {
@@ -262,6 +264,9 @@ export class FakeFederation {
         break;
       case 'log':
         this.logs.push({ peer, level: effect.level, message: effect.message });
+        break;
+      case 'convicted':
+        this.convictions.push({ peer, convicted: effect.peer });
         break;
       case 'finished':
         break;
