@@ -5,7 +5,7 @@
  * on; a peer that accuses an honest version is convicted instead.
  */
 import { describe, expect, it } from 'vitest';
-import type { FraudAdvert } from '../../protocols/messages.ts';
+import type { FraudAdvert, VersionAdvert } from '../../protocols/messages.ts';
 import type { RoundEngine } from '../../node/round/engine.ts';
 import { FakeFederation } from './fake-federation.ts';
 
@@ -100,6 +100,35 @@ describe('audits and fraud proofs', () => {
     expect(engine.livePeers(world.now)).toContain(liar);
     expect(engine.expected(world.now)).not.toContain(liar);
     expect((world.adopted.get(peer) ?? []).filter((h) => h.curator === liar && h.round > world.headOf(peer)!.round - 5)).toEqual([]);
+  });
+
+  it('does not recompute an accused version far behind the head, nor the same accusation twice', () => {
+    const world = new FakeFederation({ peers: 5, config: timing });
+    world.startAll();
+    world.runUntil(6_000);
+    const accuser = world.peers[4]!;
+    const curated = world.versions.filter((v) => v.advert.curator !== accuser && v.advert.curator !== undefined);
+    const accuse = (target: VersionAdvert): FraudAdvert => {
+      const { kind: _k, task: _t, sentAt: _s, metrics: _m, ...claim } = target;
+      return { kind: 'fraud', task: 'test-task', round: target.round, version: claim, recomputed: '9'.repeat(64), sentAt: world.now };
+    };
+    const old = curated[0]!.advert;
+    // A peer that has no verdict on round 1's version (it neither audited nor curated it).
+    const receiver = world.peers.find((p) => p !== accuser && p !== old.curator && !world.audits.some((a) => a.peer === p && a.version === old.hash))!;
+    const auditsBefore = world.audits.length;
+    // Round 1 is many rounds behind the head: the accusation is not even checked, and convicts no one.
+    world.deliver(receiver, { type: 'advert', now: world.now, from: accuser, advert: accuse(old) });
+    world.runUntil(world.now + 500);
+    expect(world.convictions.filter((c) => c.peer === receiver)).toEqual([]);
+    // The latest version, accused 50 times: checked once.
+    for (let i = 0; i < 50; i++) world.deliver(receiver, { type: 'advert', now: world.now, from: accuser, advert: accuse(curated.at(-1)!.advert) });
+    world.runUntil(world.now + 2_000);
+    // At most one recomputation for the 50 (none when the receiver had audited that version itself), none for round 1.
+    const checks = world.audits.filter((a) => a.peer === receiver && a.accusers.length > 0);
+    expect(checks.length).toBeLessThanOrEqual(1);
+    for (const check of checks) expect(check.version).toBe(curated.at(-1)!.advert.hash);
+    expect(world.audits.slice(auditsBefore).some((a) => a.peer === receiver && a.version === old.hash)).toBe(false);
+    expect(world.convictions.filter((c) => c.peer === receiver)).toEqual([{ peer: receiver, convicted: accuser }]);
   });
 
   it('convicts a peer that accuses an honest version, and keeps the version', () => {
